@@ -1,0 +1,401 @@
+# The backward graph and the engine that runs it.
+#
+# Ownership. A tensor owns its grad_fn; a node owns the nodes its edges point to; an
+# AccumulateGrad owns its leaf. So holding the loss keeps the whole graph alive, and dropping it
+# frees the graph, and nothing in the graph points back at a tensor except an AccumulateGrad at
+# its leaf. A node that needs its own output saves only the output's array, never the Tensor:
+# the graph has no reference cycles and is freed by reference counting alone.
+#
+# Freeing a long chain. Dropping the last tensor of a 1,000,000-node chain frees node after node,
+# each from inside the previous one's deallocator. CPython's trashcan (enabled on Node below)
+# defers that nesting past a fixed depth, so the C stack stays shallow.
+#
+# One backward pass (run_backward):
+#   1. Counting. An iterative walk from the roots visits every node reachable through edges once
+#      and counts, on each node, the edges that point into it: `dependencies`. A node's scratch
+#      is reset when the walk first meets it in this pass (its `epoch` differs from the pass's).
+#   2. Running. A node is ready when every edge into it has delivered (dependencies == 0). The
+#      engine pops a ready node, hands it the sum of its delivered gradients, and delivers what
+#      it returns along its edges. This is Kahn's algorithm: each node and edge is touched a
+#      constant number of times, and no recursion is involved.
+#   3. Freeing. Unless retain_graph is set, a node drops its saved arrays right after it ran.
+#
+# Summing gradients on two edges into one node. The first gradient to arrive is kept as it is,
+# without a copy: it may be a tensor the user or another node still sees, so it is never written
+# to. When a second arrives, the engine allocates a fresh buffer for the sum; from then on the
+# buffer is the engine's own (grad_in_owned) and later arrivals add into it in place.
+
+from cpython.ref cimport Py_REFCNT
+
+cdef Py_ssize_t _pass_counter = 0
+
+cdef enum:
+    SAVED_OUTPUT = -1
+    SAVED_UNUSED = -2
+
+SECOND_BACKWARD_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward.")
+
+
+@cython.trashcan(True)
+cdef class Node:
+    """A node of the backward graph: one op's vector-Jacobian product."""
+
+    def __cinit__(self):
+        self.saved0_source = SAVED_UNUSED
+        self.saved1_source = SAVED_UNUSED
+
+    cdef int apply(self, cnp.ndarray grad) except -1:
+        raise NotImplementedError(type(self).__name__)
+
+    cdef void release(self):
+        if self.has_saved:
+            self.saved0 = None
+            self.saved1 = None
+            self.released = True
+
+    # -- edges -------------------------------------------------------------------------------
+
+    cdef Node edge(self, int i):
+        if i == 0:
+            return self.next0
+        if i == 1:
+            return self.next1
+        return <Node>self.next_rest[i - 2]
+
+    cdef object take_output(self, int i):
+        cdef object g
+        if i == 0:
+            g = self.out0
+            self.out0 = None
+        elif i == 1:
+            g = self.out1
+            self.out1 = None
+        else:
+            g = self.out_rest[i - 2]
+            self.out_rest[i - 2] = None
+        return g
+
+    cdef set_edges(self, tuple inputs):
+        """Edges for a forward op of any arity; `inputs` holds Tensors (or non-tensors)."""
+        cdef Py_ssize_t i, n = len(inputs)
+        self.num_inputs = <int>n
+        if n > 2:
+            self.next_rest = [None] * (n - 2)
+            self.out_rest = [None] * (n - 2)
+        for i in range(n):
+            x = inputs[i]
+            e = edge_to(<Tensor>x) if isinstance(x, Tensor) else None
+            if i == 0:
+                self.next0 = e
+            elif i == 1:
+                self.next1 = e
+            else:
+                self.next_rest[i - 2] = e
+
+    # -- saved arrays ------------------------------------------------------------------------
+
+    cdef save(self, int slot, Tensor t, int source):
+        """Keep t's array for backward, and remember the version it had."""
+        cdef VersionCounter vc = counter_of(t)
+        self.has_saved = True
+        if slot == 0:
+            self.saved0 = t.array
+            self.saved0_counter = vc
+            self.saved0_version = vc.value
+            self.saved0_source = source
+        else:
+            self.saved1 = t.array
+            self.saved1_counter = vc
+            self.saved1_version = vc.value
+            self.saved1_source = source
+
+    cdef int check_saved(self) except -1:
+        if self.released:
+            raise RuntimeError(SECOND_BACKWARD_MESSAGE)
+        if self.saved0_counter is not None and self.saved0_counter.value != self.saved0_version:
+            self.raise_modified(self.saved0, self.saved0_source, self.saved0_counter.value,
+                                self.saved0_version)
+        if self.saved1_counter is not None and self.saved1_counter.value != self.saved1_version:
+            self.raise_modified(self.saved1, self.saved1_source, self.saved1_counter.value,
+                                self.saved1_version)
+        return 0
+
+    cdef raise_modified(self, object arr, int source, Py_ssize_t now, Py_ssize_t expected):
+        cdef dtype dt = dtype_of_array(arr)
+        what = "[%s.%s [%s]]" % (MODULE_NAME, dt.legacy_name,
+                                 ", ".join([str(s) for s in arr.shape]))
+        producer = self if source == SAVED_OUTPUT else self.edge(source)
+        if producer is not None and not isinstance(producer, AccumulateGrad):
+            what += ", which is output 0 of %s," % producer.name()
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            "inplace operation: %s is at version %d; expected version %d instead. Hint: enable "
+            "anomaly detection to find the operation that failed to compute its gradient, with "
+            "torch.autograd.set_detect_anomaly(True)." % (what, now, expected))
+
+    # -- what torch's nodes answer -----------------------------------------------------------
+
+    def name(self):
+        return type(self).__name__
+
+    @property
+    def next_functions(self):
+        cdef int i
+        cdef Node e
+        out = []
+        for i in range(self.num_inputs):
+            e = self.edge(i)
+            out.append((e, 0) if e is not None else (None, 0))
+        return tuple(out)
+
+    @property
+    def metadata(self):
+        return {}
+
+    def __repr__(self):
+        return "<%s object at %#x>" % (self.name(), id(self))
+
+    def __call__(self, *grads):
+        raise RuntimeError("calling a backward node directly is not supported; use backward()")
+
+
+@cython.no_gc_clear
+cdef class AccumulateGrad(Node):
+    """The sink at a leaf: adds the gradient that reaches it into the leaf's .grad."""
+
+    def __dealloc__(self):
+        if self.variable is not None and self.variable.accumulator_ == <PyObject *>self:
+            self.variable.accumulator_ = NULL
+
+    cdef int apply(self, cnp.ndarray grad) except -1:
+        cdef Tensor var = self.variable
+        cdef Tensor old = var.grad_
+        if old is None:
+            # The engine passed its only reference: a fresh array that owns its memory can
+            # become .grad as it is. Anything else may be seen elsewhere, so it is copied.
+            if not (Py_REFCNT(grad) == 1 and owns_its_memory(grad)):
+                grad = cnp.PyArray_NewCopy(grad, cnp.NPY_CORDER)
+            var.grad_ = new_tensor(grad)
+        else:
+            accumulate_into(old.array, grad)
+        return 0
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return "<AccumulateGrad object at %#x>" % id(self)
+
+
+cdef class RuleNode(Node):
+    """A node whose vector-Jacobian product is a Python-level rule from an op table."""
+
+    cdef int apply(self, cnp.ndarray grad) except -1:
+        r = self.rule(grad, self.ctx)
+        cdef Py_ssize_t i
+        if self.num_inputs == 1:
+            self.out0 = r
+        else:
+            self.out0 = r[0]
+            self.out1 = r[1]
+            for i in range(2, self.num_inputs):
+                self.out_rest[i - 2] = r[i]
+        return 0
+
+    cdef void release(self):
+        if self.has_saved:
+            self.ctx = None
+            Node.release(self)
+
+    def name(self):
+        return self.name_
+
+
+cdef inline bint owns_its_memory(cnp.ndarray a):
+    return cnp.PyArray_CHKFLAGS(a, cnp.NPY_ARRAY_OWNDATA | cnp.NPY_ARRAY_WRITEABLE
+                                | cnp.NPY_ARRAY_C_CONTIGUOUS)
+
+
+cdef inline VersionCounter counter_of(Tensor t):
+    if t.version_ is None:
+        t.version_ = VersionCounter.__new__(VersionCounter)
+    return t.version_
+
+
+cdef inline Node edge_to(Tensor t):
+    """The node a gradient for t goes to: its grad_fn, its accumulator, or None."""
+    if t.grad_fn_ is not None:
+        return t.grad_fn_
+    if not t.needs_grad:
+        return None
+    if t.accumulator_ != NULL:
+        return <Node>t.accumulator_
+    cdef AccumulateGrad acc = AccumulateGrad.__new__(AccumulateGrad)
+    acc.variable = t
+    acc.num_inputs = 0
+    t.accumulator_ = <PyObject *>acc
+    return acc
+
+
+cdef accumulate_into(cnp.ndarray dst, cnp.ndarray src):
+    """dst += src, in place; both have the same shape."""
+    cdef int k = kernel_code_pair(dst, src)
+    if k >= 0:
+        ag_accumulate(k, cnp.PyArray_DATA(dst), cnp.PyArray_DATA(src), cnp.PyArray_SIZE(dst))
+    else:
+        np.add(dst, src, out=dst, casting="unsafe")
+
+
+cdef inline void deliver(Node target, object g):
+    """Add one gradient into target's input buffer (see 'Summing gradients' above)."""
+    cdef cnp.ndarray buf
+    if g is None:
+        return
+    if target.grad_in is None:
+        target.grad_in = g
+        target.grad_in_owned = False
+    elif target.grad_in_owned:
+        accumulate_into(<cnp.ndarray>target.grad_in, <cnp.ndarray>g)
+    else:
+        target.grad_in = add_arrays(<cnp.ndarray>target.grad_in, <cnp.ndarray>g)
+        target.grad_in_owned = True
+
+
+cdef cnp.ndarray add_arrays(cnp.ndarray a, cnp.ndarray b):
+    """A fresh array a + b (same shapes)."""
+    cdef int k = kernel_code_pair(a, b)
+    cdef cnp.ndarray out
+    if k >= 0:
+        out = empty_like_array(a)
+        ag_binary(AG_ADD, k, cnp.PyArray_DATA(a), cnp.PyArray_DATA(b), cnp.PyArray_DATA(out),
+                  cnp.PyArray_SIZE(a))
+        return out
+    return np.add(a, b)
+
+
+cdef int count_dependencies(Node root, Py_ssize_t pass_id) except -1:
+    """Step 1: visit every node reachable from root and count the edges into each."""
+    cdef Node stack = None, node, e
+    cdef int i
+    if root.epoch != pass_id:
+        reset_scratch(root, pass_id)
+        root.stack_next = None
+        stack = root
+    while stack is not None:
+        node = stack
+        stack = node.stack_next
+        node.stack_next = None
+        for i in range(node.num_inputs):
+            e = node.edge(i)
+            if e is None:
+                continue
+            if e.epoch != pass_id:
+                reset_scratch(e, pass_id)
+                e.stack_next = stack
+                stack = e
+            e.dependencies += 1
+    return 0
+
+
+cdef inline void reset_scratch(Node node, Py_ssize_t pass_id):
+    node.epoch = pass_id
+    node.dependencies = 0
+    node.grad_in = None
+    node.grad_in_owned = False
+    node.out0 = None
+    node.out1 = None
+
+
+cdef int run_backward(list roots, list root_grads, bint retain_graph) except -1:
+    """Backpropagate root_grads[i] (ndarrays) from roots[i] (Nodes) through the graph."""
+    global _pass_counter
+    _pass_counter += 1
+    cdef Py_ssize_t pass_id = _pass_counter
+    cdef Node node, e, ready = None
+    cdef object grad
+    cdef int i
+    for node in roots:
+        count_dependencies(node, pass_id)
+    for i in range(len(roots)):
+        deliver(<Node>roots[i], root_grads[i])
+    for node in roots:
+        if node.dependencies == 0:
+            node.dependencies = -1          # queued once, however often it is a root
+            node.stack_next = ready
+            ready = node
+    while ready is not None:
+        node = ready
+        ready = node.stack_next
+        node.stack_next = None
+        grad = node.grad_in
+        node.grad_in = None
+        node.check_saved()
+        if node.retained is not None:
+            keep_retained_grad(node, grad)
+        if grad is not None:
+            node.apply(<cnp.ndarray>grad)
+        grad = None
+        for i in range(node.num_inputs):
+            e = node.edge(i)
+            if e is None:
+                continue
+            deliver(e, node.take_output(i))
+            e.dependencies -= 1
+            if e.dependencies == 0:
+                e.stack_next = ready
+                ready = e
+        if not retain_graph:
+            node.release()
+    return 0
+
+
+cdef keep_retained_grad(Node node, object grad):
+    cdef Tensor t = node.retained()
+    if t is None or grad is None:
+        return
+    if t.grad_ is None:
+        t.grad_ = new_tensor(cnp.PyArray_NewCopy(<cnp.ndarray>grad, cnp.NPY_CORDER))
+    else:
+        accumulate_into((<Tensor>t.grad_).array, <cnp.ndarray>grad)
+
+
+def _run_backward(tuple tensors, tuple grads, bint retain_graph):
+    """The engine's entry: tensors[i] receives grads[i] (a Tensor or None for implicit)."""
+    cdef Tensor t
+    cdef list roots = [], root_grads = []
+    cdef Node root
+    for i in range(len(tensors)):
+        t = <Tensor?>tensors[i]
+        g = grads[i]
+        if not t.needs_grad:
+            raise RuntimeError("element %d of tensors does not require grad and does not have a "
+                               "grad_fn" % i)
+        if g is None:
+            if cnp.PyArray_SIZE(t.array) != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            garr = np.ones(shp(t.array), dtype=t.array.dtype)
+        else:
+            if not isinstance(g, Tensor):
+                raise TypeError("gradients can be either Tensors or None, but got %s"
+                                % type(g).__name__)
+            garr = (<Tensor>g).array
+            if not same_shape(garr, t.array):
+                raise RuntimeError("Mismatch in shape: grad_output[%d] has a shape of %s and "
+                                   "output[%d] has a shape of %s." % (i, size_repr(garr.shape), i,
+                                                                      size_repr(shp(t.array))))
+            if cnp.PyArray_TYPE(garr) != cnp.PyArray_TYPE(t.array):
+                if not dtype_of_array(garr).is_floating_point:
+                    raise RuntimeError("Mismatch in dtype: grad_output[%d] has a dtype of %s and "
+                                       "output[%d] has a dtype of %s." % (
+                                           i, repr(dtype_of_array(garr)), i,
+                                           repr(dtype_of_array(t.array))))
+                garr = garr.astype(t.array.dtype)
+        root = edge_to(t)
+        roots.append(root)
+        root_grads.append(garr)
+    run_backward(roots, root_grads, retain_graph)

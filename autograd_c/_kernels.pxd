@@ -1,0 +1,47 @@
+# The C kernels of csrc/kernels.h. Every enum value and signature here must match that header.
+from libc.stdint cimport int64_t
+
+cdef extern from "kernels.h" nogil:
+    ctypedef int64_t ag_size
+
+    # dtype codes (must match AG_F32 / AG_F64)
+    int AG_F32
+    int AG_F64
+
+    # unary ops (must match the enum in kernels.h, same order)
+    int AG_NEG
+    int AG_ABS
+    int AG_EXP
+    int AG_LOG
+    int AG_LOG2
+    int AG_LOG10
+    int AG_SQRT
+    int AG_RSQRT
+    int AG_SIN
+    int AG_COS
+    int AG_TANH
+    int AG_SIGMOID
+    int AG_RELU
+    int AG_RECIPROCAL
+    int AG_UNARY_COUNT
+
+    # binary ops (must match)
+    int AG_ADD
+    int AG_SUB
+    int AG_MUL
+    int AG_DIV
+    int AG_RSUB
+    int AG_RDIV
+
+    void ag_unary_forward(int op, int dtype, const void *x, void *y, ag_size n)
+    void ag_unary_backward(int op, int dtype, const void *g, const void *x, const void *y,
+                           void *gx, ag_size n)
+    void ag_binary(int op, int dtype, const void *a, const void *b, void *out, ag_size n)
+    void ag_binary_scalar(int op, int dtype, const void *a, double s, void *out, ag_size n)
+    void ag_div_backward_other(int dtype, const void *g, const void *a, const void *b, void *gb,
+                               ag_size n)
+    void ag_accumulate(int dtype, void *dst, const void *src, ag_size n)
+    double ag_sum_all(int dtype, const void *x, ag_size n)
+    void ag_fill(int dtype, void *dst, double value, ag_size n)
+    int ag_grad_enabled()
+    void ag_set_grad_enabled(int enabled)

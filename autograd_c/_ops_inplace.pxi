@@ -1,0 +1,231 @@
+# In-place ops. Each one bumps the storage's version counter, so a node that saved the old
+# values notices at backward time instead of using the new ones.
+#
+# Without a graph to record (grad mode off, or nothing involved requires grad) an in-place op
+# writes straight into the array: this is the optimizer's path and it allocates nothing when a C
+# kernel applies. With a graph, the op runs out of place on a snapshot of the tensor (a private
+# copy carrying its history), and the tensor adopts the result's values and node. The node saved
+# the snapshot, which nobody else can write to, so its saved values stay valid.
+
+LEAF_INPLACE_MESSAGE = ("a leaf Variable that requires grad is being used in an in-place "
+                        "operation.")
+
+
+cdef check_inplace(Tensor self, bint other_requires_grad):
+    if not ag_grad_enabled():
+        return
+    if self.grad_fn_ is None and self.needs_grad:
+        raise RuntimeError(LEAF_INPLACE_MESSAGE)
+    cdef Tensor base = self.base_
+    if base is None:
+        return
+    if base.grad_fn_ is None and base.needs_grad:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    if base.needs_grad or other_requires_grad:
+        raise RuntimeError("an in-place operation on a view of a tensor that is part of an autograd "
+                           "graph is not supported; assign through the base tensor "
+                           "(x[index] = value) or use an out-of-place op")
+
+
+cdef inline bint requires_grad_of(object x):
+    return isinstance(x, Tensor) and (<Tensor>x).needs_grad
+
+
+cdef inline void bump_version(Tensor t):
+    cdef VersionCounter vc = counter_of(t)
+    vc.value += 1
+
+
+cdef check_castable(dtype result, Tensor self):
+    cdef dtype own = dtype_of_array(self.array)
+    if result.category > own.category:
+        raise RuntimeError("result type %s can't be cast to the desired output type %s"
+                           % (result.legacy_name[:-6], own.legacy_name[:-6]))
+
+
+cdef Tensor snapshot(Tensor self):
+    """A private copy of self's values that carries self's history."""
+    cdef Tensor snap = new_tensor(self.array.copy())
+    snap.grad_fn_ = self.grad_fn_
+    snap.needs_grad = self.needs_grad
+    if self.grad_fn_ is None and self.needs_grad:
+        snap.accumulator_ = NULL
+    return snap
+
+
+cdef Tensor adopt(Tensor self, Tensor result):
+    """Make self hold result's values and history (result was computed from a snapshot)."""
+    if not same_shape(self.array, result.array):
+        raise RuntimeError("output with shape %s doesn't match the broadcast shape %s"
+                           % (shape_str(shp(self.array)), shape_str(shp(result.array))))
+    np.copyto(self.array, result.array, casting="unsafe")
+    bump_version(self)
+    if result.grad_fn_ is not None:
+        self.grad_fn_ = result.grad_fn_
+        self.needs_grad = True
+        if self.retain_ref is not None:
+            self.grad_fn_.retained = self.retain_ref
+    return self
+
+
+cdef Tensor inplace_binary(int op, Tensor self, object other, object alpha):
+    cdef bint other_grad = requires_grad_of(other)
+    cdef int k
+    cdef double a = alpha
+    if not (isinstance(other, Tensor) or is_scalar(other)):
+        return NotImplemented
+    check_inplace(self, other_grad)
+    rd = result_type((self, other))
+    if op == AG_DIV and rd.category != CAT_FLOAT:
+        rd = default_float
+    check_castable(rd, self)
+    if ag_grad_enabled() and (self.needs_grad or other_grad):
+        return adopt(self, binary_op(op, snapshot(self), other, a))
+    # the direct path: no graph, write into the array
+    if isinstance(other, Tensor):
+        broadcast_check_into(self, <Tensor>other)
+        if a == 1.0:
+            k = kernel_code_pair(self.array, (<Tensor>other).array)
+            if k >= 0:
+                ag_binary(op, k, cnp.PyArray_DATA(self.array), cnp.PyArray_DATA((<Tensor>other).array),
+                          cnp.PyArray_DATA(self.array), cnp.PyArray_SIZE(self.array))
+                bump_version(self)
+                return self
+    elif type(other) is float or type(other) is int:
+        k = kernel_code(self.array)
+        if k >= 0:
+            ag_binary_scalar(op if a == 1.0 or op == AG_MUL or op == AG_DIV else AG_ADD, k,
+                             cnp.PyArray_DATA(self.array),
+                             <double>other if a == 1.0 or op == AG_MUL or op == AG_DIV else
+                             (<double>other) * a * (-1.0 if op == AG_SUB else 1.0),
+                             cnp.PyArray_DATA(self.array), cnp.PyArray_SIZE(self.array))
+            bump_version(self)
+            return self
+    A = operand_array(self, rd)
+    B = operand_array(other, rd)
+    if a != 1.0:
+        B = B * rd.numpy_dtype.type(a)
+    with np.errstate(all="ignore"):
+        out = BINARY_UFUNCS[op](A, B)
+    np.copyto(self.array, out, casting="unsafe")
+    bump_version(self)
+    return self
+
+
+cdef broadcast_check_into(Tensor self, Tensor other):
+    shape = broadcast_shapes(shp(self.array), shp(other.array))
+    if shape != shp(self.array):
+        raise RuntimeError("output with shape %s doesn't match the broadcast shape %s"
+                           % (shape_str(shp(self.array)), shape_str(shape)))
+
+
+cdef Tensor inplace_unary_result(Tensor self, object result, str name):
+    """self takes result's values (for clamp_ and friends computed on a detached self)."""
+    check_inplace(self, False)
+    if ag_grad_enabled() and self.needs_grad:
+        raise RuntimeError("%s on a tensor that requires grad is not supported in grad mode" % name)
+    np.copyto(self.array, (<Tensor>result).array, casting="unsafe")
+    bump_version(self)
+    return self
+
+
+def _fill_rule(g, ctx):
+    shape, value_meta = ctx
+    gv = np.asarray(g.sum(), dtype=value_meta[1]).reshape(value_meta[0]) if value_meta is not None else None
+    return np.zeros(shape, dtype=g.dtype), gv
+
+
+cdef Tensor fill_(Tensor self, object value):
+    cdef bint value_grad = requires_grad_of(value)
+    check_inplace(self, value_grad)
+    if isinstance(value, Tensor) and (<Tensor>value).array.ndim != 0:
+        raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with %d "
+                           "dimensions." % (<Tensor>value).array.ndim)
+    v = (<Tensor>value).array if isinstance(value, Tensor) else value
+    if ag_grad_enabled() and (self.needs_grad or value_grad):
+        result = new_tensor(np.full(shp(self.array), v, dtype=self.array.dtype))
+        record(result, "FillBackward0" if value_grad else "ZeroBackward0", _fill_rule,
+               (shp(self.array), meta_of(value)), (snapshot(self), value))
+        return adopt(self, result)
+    self.array[...] = v
+    bump_version(self)
+    return self
+
+
+def _copy_rule(g, ctx):
+    src_meta = ctx
+    return np.zeros_like(g), fit_gradient(g, src_meta)
+
+
+cdef Tensor copy_(Tensor self, object src):
+    cdef Tensor s = as_tensor_arg(src, "copy_")
+    check_inplace(self, s.needs_grad)
+    broadcast_check_into(self, s)
+    if ag_grad_enabled() and (self.needs_grad or s.needs_grad):
+        result = new_tensor(np.broadcast_to(s.array, shp(self.array)).astype(self.array.dtype))
+        record(result, "CopyBackwards", _copy_rule, meta_of(s), (snapshot(self), s))
+        return adopt(self, result)
+    np.copyto(self.array, s.array, casting="unsafe")
+    bump_version(self)
+    return self
+
+
+cdef Tensor masked_fill_(Tensor self, object mask, object value):
+    check_inplace(self, requires_grad_of(value))
+    if ag_grad_enabled() and (self.needs_grad or requires_grad_of(value)):
+        return adopt(self, masked_fill(snapshot(self), mask, value))
+    result = masked_fill(self.detach(), mask, value)
+    np.copyto(self.array, (<Tensor>result).array)
+    bump_version(self)
+    return self
+
+
+cdef Tensor fill_random(Tensor self, object values):
+    check_inplace(self, False)
+    np.copyto(self.array, values, casting="unsafe")
+    bump_version(self)
+    return self
+
+
+def _setitem_rule(g, ctx):
+    comps, value_meta, basic = ctx
+    gx = g.copy()
+    gx[comps] = 0
+    if value_meta is None:
+        return gx, None
+    gv = g[comps]
+    return gx, fit_gradient(as_array(gv), value_meta)
+
+
+cdef setitem(Tensor self, object index, object value):
+    cdef bint value_grad = requires_grad_of(value)
+    check_inplace(self, value_grad)
+    comps, basic = normalize_index(index)
+    if not comps:
+        comps = (Ellipsis,)
+    if isinstance(value, Tensor):
+        v = (<Tensor>value).array
+    elif is_scalar(value):
+        v = value
+    else:
+        v = np.asarray(value)
+    if ag_grad_enabled() and (self.needs_grad or value_grad):
+        new = self.array.copy()
+        assign_index(new, comps, v)
+        result = new_tensor(new)
+        record(result, "CopySlices", _setitem_rule, (comps, meta_of(value), basic),
+               (snapshot(self), value))
+        adopt(self, result)
+        return
+    assign_index(self.array, comps, v)
+    bump_version(self)
+
+
+cdef assign_index(cnp.ndarray target, tuple comps, object v):
+    try:
+        target[comps] = v
+    except IndexError as e:
+        raise IndexError(str(e).replace("axis", "dimension"))
+    except ValueError as e:
+        raise RuntimeError(str(e))

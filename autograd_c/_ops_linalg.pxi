@@ -1,0 +1,188 @@
+# Matrix products, through numpy's matmul (BLAS for float32/float64). One node per product,
+# named as torch names the node its matmul ends with for those shapes.
+
+cdef class MmBackward0(Node):
+    """out = a @ b for 2-D a, b: da = g @ b.T, db = a.T @ g."""
+
+    cdef int apply(self, cnp.ndarray g) except -1:
+        if self.next0 is not None:
+            self.out0 = as_array(np.matmul(g, (<cnp.ndarray>self.saved1).T))
+        if self.next1 is not None:
+            self.out1 = as_array(np.matmul((<cnp.ndarray>self.saved0).T, g))
+        return 0
+
+
+cdef str dtype_word(cnp.ndarray a):
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+            "float16": "c10::Half", "bool": "bool"}.get(a.dtype.name, a.dtype.name)
+
+
+cdef check_same_dtype(Tensor a, Tensor b):
+    if cnp.PyArray_TYPE(a.array) != cnp.PyArray_TYPE(b.array):
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: %s != %s"
+                           % (dtype_word(a.array), dtype_word(b.array)))
+
+
+cdef Tensor mm_2d(Tensor a, Tensor b):
+    cdef cnp.ndarray A = a.array, B = b.array
+    if A.shape[1] != B.shape[0]:
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (%dx%d and %dx%d)"
+                           % (A.shape[0], A.shape[1], B.shape[0], B.shape[1]))
+    cdef Tensor out = new_tensor(as_array(np.matmul(A, B)))
+    if not ag_grad_enabled() or not (a.needs_grad or b.needs_grad):
+        return out
+    cdef MmBackward0 node = MmBackward0.__new__(MmBackward0)
+    node.num_inputs = 2
+    node.next0 = edge_to(a)
+    node.next1 = edge_to(b)
+    if a.needs_grad:
+        node.save(1, b, 1)
+    if b.needs_grad:
+        node.save(0, a, 0)
+    attach(out, node)
+    return out
+
+
+def _dot_rule(g, ctx):
+    A, B = ctx
+    return g * B, g * A
+
+
+def _mv_rule(g, ctx):
+    M, v = ctx
+    return np.outer(g, v), M.T @ g
+
+
+def _vm_rule(g, ctx):
+    v, M = ctx
+    return M @ g, np.outer(v, g)
+
+
+def _batched_rule(g, ctx):
+    A, B, sa, sb = ctx
+    # A and B were promoted to at least 2-D; gradients are reduced over broadcast batch dims
+    ga = sum_to_shape(as_array(np.matmul(g, np.swapaxes(B, -1, -2))), A.shape).reshape(sa)
+    gb = sum_to_shape(as_array(np.matmul(np.swapaxes(A, -1, -2), g)), B.shape).reshape(sb)
+    return ga, gb
+
+
+def matmul(input, other):
+    cdef Tensor a = as_tensor_arg(input, "matmul"), b = as_tensor_arg(other, "matmul")
+    cdef int na = a.array.ndim, nb = b.array.ndim
+    if na == 0 or nb == 0:
+        raise RuntimeError("both arguments to matmul need to be at least 1D, but they are %dD "
+                           "and %dD" % (na, nb))
+    check_same_dtype(a, b)
+    if na == 2 and nb == 2:
+        return mm_2d(a, b)
+    if na == 1 and nb == 1:
+        return dot(a, b)
+    if na == 2 and nb == 1:
+        return mv(a, b)
+    A, B = a.array, b.array
+    if na == 1 and nb == 2:
+        if A.shape[0] != B.shape[0]:
+            raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (1x%d and %dx%d)"
+                               % (A.shape[0], B.shape[0], B.shape[1]))
+        out = new_tensor(as_array(np.matmul(A, B)))
+        result = record(out, "SqueezeBackward4", _vm_rule, (A, B), (a, b), True)
+        save_checked(result, 0, a, 0)
+        save_checked(result, 1, b, 1)
+        return result
+    A2 = A.reshape((1,) + shp(A)) if na == 1 else A
+    B2 = B.reshape(shp(B) + (1,)) if nb == 1 else B
+    if A2.shape[-1] != B2.shape[-2]:
+        raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: [%d, %d] "
+                           "but got: [%d, %d]." % (builtins_prod(A2.shape[:-2]) or 1, A2.shape[-1],
+                                                   builtins_prod(B2.shape[:-2]) or 1, B2.shape[-2]))
+    batch = broadcast_shapes(A2.shape[:-2], B2.shape[:-2])
+    out_arr = np.matmul(A2, B2)
+    if na == 1:
+        out_arr = out_arr[..., 0, :]
+    if nb == 1:
+        out_arr = out_arr[..., 0]
+    out = new_tensor(as_array(np.ascontiguousarray(out_arr)))
+    result = record(out, "UnsafeViewBackward0" if na >= 3 or nb >= 3 else "CloneBackward0",
+                    _batched_rule_shaped, (A2, B2, shp(A), shp(B), na, nb), (a, b), True)
+    save_checked(result, 0, a, 0)
+    save_checked(result, 1, b, 1)
+    return result
+
+
+def _batched_rule_shaped(g, ctx):
+    A2, B2, sa, sb, na, nb = ctx
+    if na == 1:
+        g = np.expand_dims(g, -2)
+    if nb == 1:
+        g = np.expand_dims(g, -1)
+    return _batched_rule(g, (A2, B2, sa, sb))
+
+
+cdef Py_ssize_t builtins_prod(tuple shape):
+    cdef Py_ssize_t n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def mm(input, mat2):
+    cdef Tensor a = as_tensor_arg(input, "mm"), b = as_tensor_arg(mat2, "mm")
+    if a.array.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if b.array.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    check_same_dtype(a, b)
+    return mm_2d(a, b)
+
+
+def bmm(input, mat2):
+    cdef Tensor a = as_tensor_arg(input, "bmm"), b = as_tensor_arg(mat2, "bmm")
+    if a.array.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.array.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    check_same_dtype(a, b)
+    A, B = a.array, b.array
+    if A.shape[0] != B.shape[0] or A.shape[2] != B.shape[1]:
+        raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: [%d, %d] "
+                           "but got: [%d, %d]." % (A.shape[0], A.shape[2], B.shape[0], B.shape[1]))
+    out = new_tensor(as_array(np.matmul(A, B)))
+    result = record(out, "BmmBackward0", _batched_rule, (A, B, shp(A), shp(B)), (a, b), True)
+    save_checked(result, 0, a, 0)
+    save_checked(result, 1, b, 1)
+    return result
+
+
+def dot(input, tensor):
+    cdef Tensor a = as_tensor_arg(input, "dot"), b = as_tensor_arg(tensor, "dot")
+    if a.array.ndim != 1 or b.array.ndim != 1:
+        raise RuntimeError("1D tensors expected, but got %dD and %dD tensors"
+                           % (a.array.ndim, b.array.ndim))
+    if cnp.PyArray_TYPE(a.array) != cnp.PyArray_TYPE(b.array):
+        raise RuntimeError("dot : expected both vectors to have same dtype, but found %s and %s"
+                           % (dtype_word(a.array).capitalize(), dtype_word(b.array).capitalize()))
+    if shp(a.array)[0] != shp(b.array)[0]:
+        raise RuntimeError("inconsistent tensor size, expected tensor [%d] and src [%d] to have the "
+                           "same number of elements, but got %d and %d elements respectively"
+                           % (shp(a.array)[0], shp(b.array)[0], shp(a.array)[0], shp(b.array)[0]))
+    out = new_tensor(as_array(np.dot(a.array, b.array)))
+    result = record(out, "DotBackward0", _dot_rule, (a.array, b.array), (a, b), True)
+    save_checked(result, 0, a, 0)
+    save_checked(result, 1, b, 1)
+    return result
+
+
+def mv(input, vec):
+    cdef Tensor a = as_tensor_arg(input, "mv"), b = as_tensor_arg(vec, "mv")
+    if a.array.ndim != 2 or b.array.ndim != 1:
+        raise RuntimeError("vector + matrix @ vector expected, got %d, %d, %d"
+                           % (1, a.array.ndim, b.array.ndim))
+    check_same_dtype(a, b)
+    if shp(a.array)[1] != shp(b.array)[0]:
+        raise RuntimeError("size mismatch, got input (%d), mat (%dx%d), vec (%d)"
+                           % (shp(a.array)[0], shp(a.array)[0], shp(a.array)[1], shp(b.array)[0]))
+    out = new_tensor(as_array(np.matmul(a.array, b.array)))
+    result = record(out, "MvBackward0", _mv_rule, (a.array, b.array), (a, b), True)
+    save_checked(result, 0, a, 0)
+    save_checked(result, 1, b, 1)
+    return result

@@ -1,0 +1,1 @@
+"""Runnable examples: `python -m autograd_c.examples.<name>`."""
