@@ -50,31 +50,27 @@ cdef cnp.ndarray expand_grad(cnp.ndarray g, tuple axes, tuple shape, bint keepdi
     cdef cnp.ndarray out
     if not keepdim:
         g = g.reshape(keepdim_shape(shape, axes))
-    out = cnp.PyArray_EMPTY(len(shape), NULL, cnp.PyArray_TYPE(g), 0) if False else np.empty(shape, dtype=g.dtype)
+    out = np.empty(shape, dtype=g.dtype)
     out[...] = g
     return out
 
 
-cdef cnp.ndarray full_like_scalar(cnp.ndarray shape_src, cnp.ndarray g0d):
-    """A fresh array shaped like shape_src filled with the one value of g0d."""
-    cdef int k = kernel_code(shape_src)
-    cdef cnp.ndarray out
-    if k >= 0 and cnp.PyArray_TYPE(g0d) == cnp.PyArray_TYPE(shape_src):
-        out = empty_like_array(shape_src)
-        ag_fill(k, cnp.PyArray_DATA(out), float(g0d), cnp.PyArray_SIZE(out))
-        return out
-    out = np.empty(shp(shape_src), dtype=shape_src.dtype)
-    out[...] = g0d
-    return out
-
-
 cdef class SumBackward0(Node):
-    cdef int apply(self, cnp.ndarray g) except -1:
-        self.out0 = full_like_scalar(<cnp.ndarray>self.saved0, g)
-        return 0
+    """Sum of all elements: the gradient is the output's gradient everywhere in the input's shape.
+    It keeps the input's shape and dtype, not its values."""
+    cdef int nd
+    cdef int typenum
+    cdef cnp.npy_intp dims[64]          # NPY_MAXDIMS
 
-    cdef void release(self):
-        pass    # keeps only a zero-copy shape template, never a value the user can change
+    cdef int apply(self, cnp.ndarray g) except -1:
+        cdef cnp.ndarray out = cnp.PyArray_EMPTY(self.nd, self.dims, self.typenum, 0)
+        cdef int k = kernel_code(out)
+        if k >= 0 and cnp.PyArray_TYPE(g) == self.typenum:
+            ag_fill(k, cnp.PyArray_DATA(out), float(g), cnp.PyArray_SIZE(out))
+        else:
+            out[...] = g
+        self.out0 = out
+        return 0
 
 
 cdef inline cnp.ndarray float_input(Tensor x, str fn):
@@ -96,6 +92,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     cdef cnp.ndarray a = cast_for(dtype, x.array), out
     cdef SumBackward0 node
     cdef Tensor result
+    cdef int i
     if axis is not None:
         dim = axis
     if keepdims is not None:
@@ -116,7 +113,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
             node = SumBackward0.__new__(SumBackward0)
             node.num_inputs = 1
             node.next0 = edge_to(x)
-            node.saved0 = a if cnp.PyArray_TYPE(a) == cnp.PyArray_TYPE(x.array) else x.array
+            node.nd = cnp.PyArray_NDIM(x.array)
+            node.typenum = cnp.PyArray_TYPE(x.array)
+            for i in range(node.nd):
+                node.dims[i] = cnp.PyArray_DIMS(x.array)[i]
             attach(result, node)
         return result
     axes = reduce_axes(dim, nd)
