@@ -73,6 +73,8 @@ cdef Tensor inplace_binary(int op, Tensor self, object other, object alpha):
     cdef bint other_grad = requires_grad_of(other)
     cdef int k
     cdef double a = alpha
+    other = coerce_operand(other)
+    other_grad = requires_grad_of(other)
     if not (isinstance(other, Tensor) or is_scalar(other)):
         return NotImplemented
     check_inplace(self, other_grad)

@@ -254,11 +254,21 @@ cdef cnp.ndarray div_backward_other(cnp.ndarray g, cnp.ndarray a, cnp.ndarray b)
         return as_array(-g * a / (b * b))
 
 
+cdef inline object coerce_operand(object other):
+    """numpy arrays meet tensors as tensors (without gradient), as in torch."""
+    if cnp.PyArray_Check(other):
+        dtype_of_array(other)
+        return new_tensor(<cnp.ndarray>other)
+    return other
+
+
 cdef object binary_op(int op, Tensor a, object other, double alpha=1.0):
     """a op other for op in AG_ADD/SUB/MUL/DIV, and other - a for AG_RSUB."""
     cdef Tensor b
     cdef cnp.ndarray out
     cdef int k
+    if not isinstance(other, Tensor) and cnp.PyArray_Check(other):
+        other = coerce_operand(other)
     if isinstance(other, Tensor):
         b = <Tensor>other
         if alpha == 1.0 and op != AG_RSUB:
@@ -481,6 +491,7 @@ cdef Tensor pow_tensors(Tensor x, Tensor y):
 # -- comparisons, logic, selection -------------------------------------------------------------
 
 cdef object compare(object ufunc, object a, object b):
+    b = coerce_operand(b)
     if not (isinstance(b, Tensor) or is_scalar(b)):
         return NotImplemented
     rd = result_type((a, b))
@@ -529,6 +540,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 cdef object logical_op(object ufunc, object a, object b):
+    b = coerce_operand(b)
     if not (isinstance(b, Tensor) or is_scalar(b)):
         return NotImplemented
     rd = result_type((a, b))

@@ -156,7 +156,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
                   (axes, shp(x.array), bool(keepdim), x.array.dtype, count), (x,))
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None, keepdims=None):
+    keepdim = keepdim if keepdims is None else keepdims
     cdef Tensor x = as_tensor_arg(input, "prod")
     cdef cnp.ndarray a = cast_for(dtype, x.array)
     if dtype is None and dtype_of_array(a).category != CAT_FLOAT:
@@ -179,12 +180,12 @@ cdef Tensor empty_reduction_error(Tensor x, str fn):
                      "Specify the reduction dim with the 'dim' argument." % fn)
 
 
-def max(input, dim=None, keepdim=False, *, out=None):
-    return extreme(input, dim, keepdim, True)
+def max(input, dim=None, keepdim=False, *, out=None, keepdims=None):
+    return extreme(input, dim, keepdim if keepdims is None else keepdims, True)
 
 
-def min(input, dim=None, keepdim=False, *, out=None):
-    return extreme(input, dim, keepdim, False)
+def min(input, dim=None, keepdim=False, *, out=None, keepdims=None):
+    return extreme(input, dim, keepdim if keepdims is None else keepdims, False)
 
 
 cdef object extreme(object input, object dim, bint keepdim, bint is_max):
@@ -222,12 +223,12 @@ cdef object extreme(object input, object dim, bint keepdim, bint is_max):
     return cls(values, new_tensor(as_array(idx.astype(np.int64))))
 
 
-def amax(input, dim=(), keepdim=False):
-    return amax_amin(input, dim, keepdim, True)
+def amax(input, dim=(), keepdim=False, *, keepdims=None):
+    return amax_amin(input, dim, keepdim if keepdims is None else keepdims, True)
 
 
-def amin(input, dim=(), keepdim=False):
-    return amax_amin(input, dim, keepdim, False)
+def amin(input, dim=(), keepdim=False, *, keepdims=None):
+    return amax_amin(input, dim, keepdim if keepdims is None else keepdims, False)
 
 
 cdef Tensor amax_amin(object input, object dim, bint keepdim, bint is_max):
@@ -251,12 +252,12 @@ cdef bint all_nonzero(tuple shape, tuple axes):
     return True
 
 
-def argmax(input, dim=None, keepdim=False):
-    return arg_extreme(input, dim, keepdim, True)
+def argmax(input, dim=None, keepdim=False, *, keepdims=None):
+    return arg_extreme(input, dim, keepdim if keepdims is None else keepdims, True)
 
 
-def argmin(input, dim=None, keepdim=False):
-    return arg_extreme(input, dim, keepdim, False)
+def argmin(input, dim=None, keepdim=False, *, keepdims=None):
+    return arg_extreme(input, dim, keepdim if keepdims is None else keepdims, False)
 
 
 cdef Tensor arg_extreme(object input, object dim, bint keepdim, bint is_max):
@@ -277,24 +278,26 @@ cdef Tensor arg_extreme(object input, object dim, bint keepdim, bint is_max):
     return new_tensor(as_array(out.reshape(()) if not a.ndim else out))
 
 
-def all(input, dim=None, keepdim=False):
+def all(input, dim=None, keepdim=False, *, keepdims=None):
+    keepdim = keepdim if keepdims is None else keepdims
     cdef Tensor x = as_tensor_arg(input, "all")
     axes = None if dim is None else reduce_axes(dim, x.array.ndim)
     return new_tensor(as_array(np.all(x.array, axis=axes, keepdims=bool(keepdim) and dim is not None)))
 
 
-def any(input, dim=None, keepdim=False):
+def any(input, dim=None, keepdim=False, *, keepdims=None):
+    keepdim = keepdim if keepdims is None else keepdims
     cdef Tensor x = as_tensor_arg(input, "any")
     axes = None if dim is None else reduce_axes(dim, x.array.ndim)
     return new_tensor(as_array(np.any(x.array, axis=axes, keepdims=bool(keepdim) and dim is not None)))
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return variance(input, dim, unbiased, keepdim, correction, False)
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
+    return variance(input, dim, unbiased, keepdim if keepdims is None else keepdims, correction, False)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return variance(input, dim, unbiased, keepdim, correction, True)
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
+    return variance(input, dim, unbiased, keepdim if keepdims is None else keepdims, correction, True)
 
 
 cdef Tensor variance(object input, object dim, object unbiased, bint keepdim, object correction,
@@ -328,7 +331,8 @@ cdef Tensor variance(object input, object dim, object unbiased, bint keepdim, ob
     return result
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, keepdims=None):
+    keepdim = keepdim if keepdims is None else keepdims
     cdef Tensor x = as_tensor_arg(input, "norm")
     a = x.array
     if dtype_of_array(a).category != CAT_FLOAT:
@@ -362,7 +366,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return result
 
 
-def logsumexp(input, dim, keepdim=False):
+def logsumexp(input, dim, keepdim=False, *, keepdims=None):
+    keepdim = keepdim if keepdims is None else keepdims
     cdef Tensor x = as_tensor_arg(input, "logsumexp")
     a = x.array
     if dtype_of_array(a).category != CAT_FLOAT:

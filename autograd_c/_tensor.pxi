@@ -645,11 +645,11 @@ cdef class Tensor:
     def amin(self, dim=(), keepdim=False, **kw):
         return amin(self, dim, keepdim, **kw)
 
-    def argmax(self, dim=None, keepdim=False):
-        return argmax(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False, **kw):
+        return argmax(self, dim, keepdim, **kw)
 
-    def argmin(self, dim=None, keepdim=False):
-        return argmin(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False, **kw):
+        return argmin(self, dim, keepdim, **kw)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, **kw):
         return var(self, dim, unbiased, keepdim, correction=correction, **kw)
@@ -657,8 +657,8 @@ cdef class Tensor:
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, **kw):
         return std(self, dim, unbiased, keepdim, correction=correction, **kw)
 
-    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
-        return norm(self, p, dim, keepdim, dtype)
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None, **kw):
+        return norm(self, p, dim, keepdim, dtype, **kw)
 
     def logsumexp(self, dim, keepdim=False, **kw):
         return logsumexp(self, dim, keepdim, **kw)
@@ -672,11 +672,11 @@ cdef class Tensor:
     def cumsum(self, dim, *, dtype=None):
         return cumsum(self, dim, dtype=dtype)
 
-    def all(self, dim=None, keepdim=False):
-        return all(self, dim, keepdim)
+    def all(self, dim=None, keepdim=False, **kw):
+        return all(self, dim, keepdim, **kw)
 
-    def any(self, dim=None, keepdim=False):
-        return any(self, dim, keepdim)
+    def any(self, dim=None, keepdim=False, **kw):
+        return any(self, dim, keepdim, **kw)
 
     # shape: _ops_shape
     def reshape(self, *shape):
