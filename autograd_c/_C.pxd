@@ -31,7 +31,6 @@ cdef class Tensor:
     cdef PyObject *accumulator_            # borrowed: this leaf's AccumulateGrad, or NULL.
                                            # The accumulator owns the tensor and clears this
                                            # pointer when it dies, so it is never dangling.
-    cdef dict __dict__                     # user attributes, as torch tensors allow
     cdef object __weakref__
 
     cdef set_requires_grad(self, bint value, bint from_method)
@@ -50,8 +49,9 @@ cdef class Node:
     cdef Py_ssize_t epoch                  # the pass that last reset this scratch
     cdef Py_ssize_t dependencies           # edges into this node whose gradient is still due
     cdef object grad_in                    # sum of the gradients delivered so far, or None
-    cdef bint grad_in_owned                # grad_in was allocated by the engine: no one else
-                                           # holds it, so later gradients add into it in place
+    cdef bint grad_in_owned                # while summing: grad_in was allocated by the engine,
+                                           # so later gradients add into it in place; during
+                                           # apply(): the engine holds the only reference
     cdef Node stack_next                   # link of the engine's intrusive stacks
 
     # Results of apply(): the gradient for each input (None: no gradient), read and cleared by

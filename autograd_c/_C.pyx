@@ -70,6 +70,12 @@ cdef inline cnp.ndarray as_array(object x):
     return np.asarray(x)
 
 
+cdef inline cnp.ndarray c_contiguous(object a, object np_dtype=None):
+    """a as a C-contiguous array (of np_dtype), copying only when needed. Unlike
+    np.ascontiguousarray, it keeps 0-d arrays 0-d."""
+    return np.asarray(a, dtype=np_dtype, order="C")
+
+
 cdef inline cnp.ndarray empty_like_array(cnp.ndarray a):
     return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
 

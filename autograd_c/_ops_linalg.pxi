@@ -25,9 +25,9 @@ cdef check_same_dtype(Tensor a, Tensor b):
 
 cdef Tensor mm_2d(Tensor a, Tensor b):
     cdef cnp.ndarray A = a.array, B = b.array
-    if A.shape[1] != B.shape[0]:
+    if shp(A)[1] != shp(B)[0]:
         raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (%dx%d and %dx%d)"
-                           % (A.shape[0], A.shape[1], B.shape[0], B.shape[1]))
+                           % (shp(A)[0], shp(A)[1], shp(B)[0], shp(B)[1]))
     cdef Tensor out = new_tensor(as_array(np.matmul(A, B)))
     if not ag_grad_enabled() or not (a.needs_grad or b.needs_grad):
         return out
@@ -81,9 +81,9 @@ def matmul(input, other):
         return mv(a, b)
     A, B = a.array, b.array
     if na == 1 and nb == 2:
-        if A.shape[0] != B.shape[0]:
+        if shp(A)[0] != shp(B)[0]:
             raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (1x%d and %dx%d)"
-                               % (A.shape[0], B.shape[0], B.shape[1]))
+                               % (shp(A)[0], shp(B)[0], shp(B)[1]))
         out = new_tensor(as_array(np.matmul(A, B)))
         result = record(out, "SqueezeBackward4", _vm_rule, (A, B), (a, b), True)
         save_checked(result, 0, a, 0)
@@ -91,17 +91,17 @@ def matmul(input, other):
         return result
     A2 = A.reshape((1,) + shp(A)) if na == 1 else A
     B2 = B.reshape(shp(B) + (1,)) if nb == 1 else B
-    if A2.shape[-1] != B2.shape[-2]:
+    if shp(A2)[-1] != shp(B2)[-2]:
         raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: [%d, %d] "
-                           "but got: [%d, %d]." % (builtins_prod(A2.shape[:-2]) or 1, A2.shape[-1],
-                                                   builtins_prod(B2.shape[:-2]) or 1, B2.shape[-2]))
-    batch = broadcast_shapes(A2.shape[:-2], B2.shape[:-2])
+                           "but got: [%d, %d]." % (builtins_prod(shp(A2)[:-2]) or 1, shp(A2)[-1],
+                                                   builtins_prod(shp(B2)[:-2]) or 1, shp(B2)[-2]))
+    batch = broadcast_shapes(shp(A2)[:-2], shp(B2)[:-2])
     out_arr = np.matmul(A2, B2)
     if na == 1:
         out_arr = out_arr[..., 0, :]
     if nb == 1:
         out_arr = out_arr[..., 0]
-    out = new_tensor(as_array(np.ascontiguousarray(out_arr)))
+    out = new_tensor(as_array(c_contiguous(out_arr)))
     result = record(out, "UnsafeViewBackward0" if na >= 3 or nb >= 3 else "CloneBackward0",
                     _batched_rule_shaped, (A2, B2, shp(A), shp(B), na, nb), (a, b), True)
     save_checked(result, 0, a, 0)
@@ -143,9 +143,9 @@ def bmm(input, mat2):
         raise RuntimeError("batch2 must be a 3D tensor")
     check_same_dtype(a, b)
     A, B = a.array, b.array
-    if A.shape[0] != B.shape[0] or A.shape[2] != B.shape[1]:
+    if shp(A)[0] != shp(B)[0] or shp(A)[2] != shp(B)[1]:
         raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: [%d, %d] "
-                           "but got: [%d, %d]." % (A.shape[0], A.shape[2], B.shape[0], B.shape[1]))
+                           "but got: [%d, %d]." % (shp(A)[0], shp(A)[2], shp(B)[0], shp(B)[1]))
     out = new_tensor(as_array(np.matmul(A, B)))
     result = record(out, "BmmBackward0", _batched_rule, (A, B, shp(A), shp(B)), (a, b), True)
     save_checked(result, 0, a, 0)

@@ -99,7 +99,7 @@ cdef class UnaryBackward(Node):
         else:
             saved = <cnp.ndarray>self.saved0
             g = grad if cnp.PyArray_TYPE(grad) == cnp.PyArray_TYPE(saved) else grad.astype(saved.dtype)
-            g = np.ascontiguousarray(g)
+            g = c_contiguous(g)
             gx = empty_like_array(saved)
             ag_unary_backward(self.op, kernel_code(saved), cnp.PyArray_DATA(g),
                               cnp.PyArray_DATA(saved), cnp.PyArray_DATA(saved),
@@ -124,14 +124,17 @@ cdef Tensor unary_op(int op, object x_obj):
             return integer_unary(op, x)
         if dt is float16:
             result_dtype = dt.numpy_dtype
-            a = np.ascontiguousarray(a, dtype=np.float32)
+            a = c_contiguous(a, np.float32)
         elif dt.category == CAT_FLOAT:
-            a = np.ascontiguousarray(a)
+            a = c_contiguous(a)
         else:
-            a = np.ascontiguousarray(a, dtype=default_float.numpy_dtype)
+            a = c_contiguous(a, default_float.numpy_dtype)
         k = kernel_code(a)
     out = empty_like_array(a)
-    ag_unary_forward(op, k, cnp.PyArray_DATA(a), cnp.PyArray_DATA(out), cnp.PyArray_SIZE(a))
+    if cnp.PyArray_SIZE(a) >= SIMD_THRESHOLD:
+        numpy_unary_forward(op, a, out)
+    else:
+        ag_unary_forward(op, k, cnp.PyArray_DATA(a), cnp.PyArray_DATA(out), cnp.PyArray_SIZE(a))
     cdef Tensor result = new_tensor(out if result_dtype is None else out.astype(result_dtype))
     if not wants_grad(x):
         return result
@@ -148,6 +151,38 @@ cdef Tensor unary_op(int op, object x_obj):
         node.saved0 = out
     attach(result, node)
     return result
+
+
+# Above this many elements numpy's vectorised transcendental functions beat the scalar C loops
+# (whose libm calls do not vectorise); below it, numpy's per-call dispatch costs more.
+cdef Py_ssize_t SIMD_THRESHOLD = 256
+
+cdef tuple UNARY_UFUNCS = (np.negative, np.absolute, np.exp, np.log, np.log2, np.log10, np.sqrt,
+                           None, np.sin, np.cos, np.tanh, None, None, np.reciprocal)
+
+
+cdef numpy_unary_forward(int op, cnp.ndarray a, cnp.ndarray out):
+    """out = op(a) with numpy's SIMD loops, for large contiguous float arrays."""
+    if op == AG_TANH or op == AG_NEG or op == AG_ABS or op == AG_RELU:
+        # these never raise floating-point warnings; errstate costs about a microsecond
+        if op == AG_RELU:
+            np.maximum(a, 0, out=out)
+        else:
+            UNARY_UFUNCS[op](a, out=out)
+        return
+    with np.errstate(all="ignore"):
+        if op == AG_RSQRT:
+            np.sqrt(a, out=out)
+            np.reciprocal(out, out=out)
+        elif op == AG_SIGMOID:
+            np.negative(a, out=out)
+            np.exp(out, out=out)
+            np.add(out, 1, out=out)
+            np.reciprocal(out, out=out)
+        elif op == AG_RELU:
+            np.maximum(a, 0, out=out)
+        else:
+            UNARY_UFUNCS[op](a, out=out)
 
 
 cdef Tensor integer_unary(int op, Tensor x):
@@ -234,12 +269,16 @@ cdef cnp.ndarray kernel_or_ufunc(int op, cnp.ndarray a, cnp.ndarray b, object uf
     return out
 
 
+cdef object NP_MULTIPLY = np.multiply
+cdef object NP_DIVIDE = np.true_divide
+
+
 cdef inline cnp.ndarray multiply(cnp.ndarray a, cnp.ndarray b):
-    return kernel_or_ufunc(AG_MUL, a, b, np.multiply)
+    return kernel_or_ufunc(AG_MUL, a, b, NP_MULTIPLY)
 
 
 cdef inline cnp.ndarray divide(cnp.ndarray a, cnp.ndarray b):
-    return kernel_or_ufunc(AG_DIV, a, b, np.true_divide)
+    return kernel_or_ufunc(AG_DIV, a, b, NP_DIVIDE)
 
 
 cdef cnp.ndarray div_backward_other(cnp.ndarray g, cnp.ndarray a, cnp.ndarray b):
@@ -452,7 +491,7 @@ cdef Tensor pow_scalar_exponent(Tensor x, object p):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     X = operand_array(x, rd)
     if p == 2 and rd.kernel >= 0:
-        out = multiply(np.ascontiguousarray(X), np.ascontiguousarray(X))
+        out = multiply(c_contiguous(X), c_contiguous(X))
     else:
         with np.errstate(all="ignore"):
             out = as_array(np.power(X, rd.numpy_dtype.type(p)))

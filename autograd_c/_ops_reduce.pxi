@@ -38,7 +38,8 @@ cdef tuple reduce_axes(object dim, int ndim):
     """Axes to reduce: all of them for None or an empty list, as torch does."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(ndim))
-    return normalize_dims(dim, ndim)
+    axes = normalize_dims(dim, ndim)
+    return axes if ndim > 0 else ()     # a 0-d tensor accepts dim 0 or -1 and stays as it is
 
 
 cdef tuple keepdim_shape(tuple shape, tuple axes):
@@ -146,7 +147,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     axes = reduce_axes(dim, a.ndim)
     count = 1
     for ax in axes:
-        count *= a.shape[ax]
+        count *= shp(a)[ax]
     with np.errstate(all="ignore"):
         out = as_array(a.sum(axis=axes, keepdims=bool(keepdim)) / a.dtype.type(count) if count else
                        np.full(keepdim_shape(shp(a), axes) if keepdim else
@@ -203,9 +204,13 @@ cdef object extreme(object input, object dim, bint keepdim, bint is_max):
         save_checked(result, 0, x, 0)
         return result
     d = normalize_dim(dim, a.ndim)
-    if a.ndim and a.shape[d] == 0:
+    cls = return_types_max if is_max else return_types_min
+    if a.ndim == 0:
+        values = record(new_tensor(a.copy()), name + "Backward0", _identity_rule, None, (x,))
+        return cls(values, new_tensor(np.zeros((), dtype=np.int64)))
+    if shp(a)[d] == 0:
         raise IndexError("%s(): Expected reduction dim %d to have non-zero size." % (name.lower(), d))
-    arr = a if a.ndim else a.reshape(1)
+    arr = a
     idx = np.argmax(arr, axis=d, keepdims=True) if is_max else np.argmin(arr, axis=d, keepdims=True)
     if a.dtype.kind == "f":
         # numpy's argmax ignores NaN ordering differently; torch reports the first NaN
@@ -213,13 +218,12 @@ cdef object extreme(object input, object dim, bint keepdim, bint is_max):
         has_nan = np.take_along_axis(np.isnan(arr), nan_first, axis=d)
         idx = np.where(has_nan, nan_first, idx)
     vals = np.take_along_axis(arr, idx, axis=d)
-    if not keepdim or not a.ndim:
-        vals = vals.reshape([s for i, s in enumerate(vals.shape) if i != d]) if a.ndim else vals.reshape(())
-        idx = idx.reshape(vals.shape)
+    kept_idx = idx
+    if not keepdim:
+        vals = np.squeeze(vals, axis=d)
+        idx = np.squeeze(idx, axis=d)
     values = record(new_tensor(as_array(vals)), name + "Backward0", _max_dim_rule,
-                    (idx if keepdim or not a.ndim else np.expand_dims(idx, d), d, shp(a),
-                     bool(keepdim) or not a.ndim), (x,))
-    cls = return_types_max if is_max else return_types_min
+                    (kept_idx, d, shp(a), bool(keepdim)), (x,))
     return cls(values, new_tensor(as_array(idx.astype(np.int64))))
 
 
@@ -312,7 +316,7 @@ cdef Tensor variance(object input, object dim, object unbiased, bint keepdim, ob
     axes = reduce_axes(dim, a.ndim)
     count = 1
     for ax in axes:
-        count *= a.shape[ax]
+        count *= shp(a)[ax]
     with np.errstate(all="ignore"):
         centered = a - a.mean(axis=axes, keepdims=True) if count else a
         ss = (centered * centered).sum(axis=axes, keepdims=keepdim)
@@ -456,9 +460,9 @@ def _prod_rule(g, ctx):
         return as_array(g.astype(dt)).reshape(shape)
     # product of everything before and after each element: correct with zeros, no division
     ones = np.ones_like(np.take(a, [0], axis=axis))
-    before = np.cumprod(np.concatenate([ones, np.take(a, range(a.shape[axis] - 1), axis=axis)], axis=axis), axis=axis)
+    before = np.cumprod(np.concatenate([ones, np.take(a, range(shp(a)[axis] - 1), axis=axis)], axis=axis), axis=axis)
     rev = np.flip(a, axis=axis)
-    after = np.flip(np.cumprod(np.concatenate([ones, np.take(rev, range(a.shape[axis] - 1), axis=axis)], axis=axis), axis=axis), axis=axis)
+    after = np.flip(np.cumprod(np.concatenate([ones, np.take(rev, range(shp(a)[axis] - 1), axis=axis)], axis=axis), axis=axis), axis=axis)
     gk = g if (keepdim or d is None) else np.expand_dims(g, axis)
     return as_array((gk * before * after).reshape(shape).astype(dt, copy=False))
 
@@ -474,10 +478,10 @@ def _amax_rule(g, ctx):
 
 def _max_dim_rule(g, ctx):
     idx, d, shape, keepdim = ctx
-    out = np.zeros(shape if len(shape) else (1,), dtype=g.dtype)
+    out = np.zeros(shape, dtype=g.dtype)
     gk = g if keepdim else np.expand_dims(g, d)
-    np.put_along_axis(out, idx, gk.reshape(idx.shape), axis=d)
-    return out.reshape(shape)
+    np.put_along_axis(out, idx, gk, axis=d)
+    return out
 
 
 def _var_rule(g, ctx):

@@ -175,12 +175,12 @@ def permute(input, dims):
 
 
 def _repeat_rule(g, ctx):
-    padded, reps = ctx
+    padded, reps, shape = ctx
     split = []
     for r, s in zip(reps, padded):
         split += [r, s]
     summed = g.reshape(split).sum(axis=tuple(range(0, 2 * len(reps), 2)))
-    return as_array(summed)
+    return as_array(summed).reshape(shape)
 
 
 def repeat(input, sizes):
@@ -191,7 +191,7 @@ def repeat(input, sizes):
                            "dimensions of tensor")
     padded = (1,) * (len(reps) - x.array.ndim) + shp(x.array)
     out = new_tensor(as_array(np.tile(x.array.reshape(padded), reps)))
-    return record(out, "RepeatBackward0", _repeat_rule, (padded, reps), (x,))
+    return record(out, "RepeatBackward0", _repeat_rule, (padded, reps, shp(x.array)), (x,))
 
 
 # -- indexing -------------------------------------------------------------------------------
@@ -400,10 +400,10 @@ def cat(tensors, dim=0, *, out=None):
         if a.ndim != ref.ndim:
             raise RuntimeError("Tensors must have same number of dimensions: got %d and %d" % (ref.ndim, a.ndim))
         for k in range(ref.ndim):
-            if k != d and a.shape[k] != ref.shape[k]:
+            if k != d and shp(a)[k] != shp(ref)[k]:
                 raise RuntimeError("Sizes of tensors must match except in dimension %d. Expected "
                                    "size %d but got size %d for tensor number %d in the list."
-                                   % (d, ref.shape[k], a.shape[k], i))
+                                   % (d, shp(ref)[k], shp(a)[k], i))
     rd = result_type(tensors)
     out_arr = np.concatenate([operand_array(t, rd) for t in parts], axis=d)
     sizes = [shp((<Tensor>t).array)[d] if (<Tensor>t).array.ndim > d else 0 for t in tensors]

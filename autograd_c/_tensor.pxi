@@ -11,6 +11,7 @@ NON_LEAF_GRAD_WARNING = (
 REQUIRES_GRAD_DTYPE_MESSAGE = "only Tensors of floating point dtype can require gradients"
 
 
+@cython.freelist(64)
 cdef class Tensor:
     """A multi-dimensional array that records the ops applied to it for reverse-mode autograd."""
 

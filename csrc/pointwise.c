@@ -66,7 +66,8 @@ void ag_unary_forward(int op, int dtype, const void *x, void *y, ag_size n)
         case AG_COS: for (i = 0; i < n; i++) gx[i] = -g[i] * SIN(x[i]); break;                  \
         case AG_TANH: for (i = 0; i < n; i++) gx[i] = g[i] * ((T)1 - y[i] * y[i]); break;       \
         case AG_SIGMOID: for (i = 0; i < n; i++) gx[i] = g[i] * ((T)1 - y[i]) * y[i]; break;    \
-        case AG_RELU: for (i = 0; i < n; i++) gx[i] = y[i] > 0 ? g[i] : 0; break;               \
+        /* both operands loaded first, so the compiler emits a blend instead of a branch */   \
+        case AG_RELU: for (i = 0; i < n; i++) { T gi = g[i]; gx[i] = y[i] > 0 ? gi : 0; } break; \
         case AG_RECIPROCAL: for (i = 0; i < n; i++) gx[i] = -g[i] * y[i] * y[i]; break;         \
         }                                                                                       \
     }

@@ -50,11 +50,13 @@ class In:
             x[pos] = 0.0
         return np.asarray(x, dtype=np.float64)
 
-    def tensor(self, T, arr):
+    def tensor(self, T, arr, float32=False):
+        if float32 and arr.dtype == np.float64:
+            arr = arr.astype(np.float32)
         if self.nc == "t":      # storage holds the transpose; the leaf is a transposed view of it
             t = T.tensor(np.ascontiguousarray(np.swapaxes(arr, -1, -2))).transpose(-1, -2)
         elif self.nc == "s":    # storage twice as wide; the leaf takes every other element
-            wide = np.zeros(arr.shape[:-1] + (2 * arr.shape[-1],))
+            wide = np.zeros(arr.shape[:-1] + (2 * arr.shape[-1],), dtype=arr.dtype)
             wide[..., ::2] = arr
             t = T.tensor(wide)[..., ::2]
         else:
@@ -108,10 +110,10 @@ def Idx(values):
     return In(a.shape, grad=False, value=a, label="idx" + "x".join(map(str, a.shape)))
 
 
-def make_inputs(T, specs, name):
+def make_inputs(T, specs, name, float32=False):
     """Draw the inputs of case `name` (same numbers every run and for every module T)."""
     rng = np.random.default_rng(zlib.crc32(name.encode()))
-    return [s.tensor(T, s.array(rng)) for s in specs]
+    return [s.tensor(T, s.array(rng), float32) for s in specs]
 
 
 CASES = []
@@ -319,6 +321,7 @@ for ext in ("amax", "amin"):
     case(ext + "((0,2))", lambda T, x, e=e: e(x, (0, 2)), A(2, 3, 4))
     case(ext + "(-1,keepdim)", lambda T, x, e=e: e(x, -1, keepdim=True), A(2, 3, 4))
     case(ext + "(0) nc", lambda T, x, e=e: e(x, 0), A(3, 4, nc="t"))
+    case(ext + "(0) 0d", lambda T, x, e=e: e(x, 0), A())
     case("T." + ext, lambda T, x, ext=ext: getattr(T, ext)(x, 1), A(3, 4))
 
 for vs in ("var", "std"):
@@ -349,6 +352,7 @@ for name, fn, kind in NORMS:
 case("norm()", lambda T, x: x.norm(), A(2, 3, 4, nc="s"))
 case("norm(dim=0)", lambda T, x: x.norm(dim=0), A(3, 4, nc="t"))
 case("norm() 0d", lambda T, x: x.norm(), N())
+case("norm(dim=0) 0d", lambda T, x: x.norm(dim=0), N())
 
 case("logsumexp(1)", lambda T, x: x.logsumexp(1), A(3, 4))
 case("logsumexp((0,1))", lambda T, x: x.logsumexp((0, 1)), A(3, 4))
@@ -421,7 +425,7 @@ SHAPE_OPS = [
     ("expand(3) 0d", lambda T, x: x.expand(3), A()),
     ("expand(2,3,4) nc", lambda T, x: x.expand(2, 3, 4), A(3, 4, nc="t")),
     ("expand_as", lambda T, x, y: x.expand_as(y), A(3, 1), F(2, 3, 4)),
-    ("T.expand_as", lambda T, x, y: T.expand_as(x, y), A(4), F(3, 4)),
+    ("expand_as 0d", lambda T, x, y: x.expand_as(y), A(), F(3, 4)),
     ("expanded used twice", lambda T, x: x.expand(3, 4) * x.expand(3, 4).exp(), A(4)),
     ("transpose(0,1)", lambda T, x: x.transpose(0, 1), A(3, 4)),
     ("transpose(0,2)", lambda T, x: x.transpose(0, 2), A(2, 3, 4)),
@@ -544,7 +548,7 @@ def setitem_scalar_mask(T, x, m):
 
 
 def setitem_index(T, x, i, z):
-    y = x.exp()
+    y = x.sin()                  # sin saves its input, not y: writing into y is allowed
     y[i] = z
     return y
 
