@@ -18,6 +18,7 @@ cdef class dtype:
 
 cdef class VersionCounter:
     cdef Py_ssize_t value                  # in-place writes to the storage so far; views share one
+    cdef str writer                        # name of the node of the last recorded in-place op
 
 
 cdef class Tensor:

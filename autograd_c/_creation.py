@@ -116,8 +116,9 @@ def _rng(generator):
 
 # -- data conversion ----------------------------------------------------------------------------
 
-def _infer_array(data):
-    """Python data (nested sequences of numbers or tensors) as an ndarray with torch's dtype."""
+def _infer_array(data, dtype=None):
+    """Python data (nested sequences of numbers or tensors) as an ndarray with torch's dtype, or
+    with `dtype` when given (converted once, so float64 data never passes through float32)."""
     if isinstance(data, Tensor):
         return _C._array_of(data)
     if isinstance(data, np.ndarray):
@@ -128,6 +129,8 @@ def _infer_array(data):
     arr = np.array(data)
     if arr.dtype == object or arr.dtype.kind in "USV":
         raise TypeError("new(): invalid data type '%s'" % arr.dtype)
+    if dtype is not None:
+        return arr.astype(to_dtype(dtype).numpy_dtype)
     if arr.dtype.kind == "f":
         arr = arr.astype(get_default_dtype().numpy_dtype)
     elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
@@ -174,7 +177,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
                       "sourceTensor.clone().detach() or sourceTensor.clone().detach()."
                       "requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
-    arr = np.array(_infer_array(data), copy=True)
+    arr = np.array(_infer_array(data, dtype), copy=True)
     return _finish(arr, dtype, requires_grad)
 
 
@@ -210,7 +213,7 @@ def legacy_constructor_array(args, kwargs, default):
         data = args[0]
         if isinstance(data, numbers.Number):
             raise TypeError("new(): data must be a sequence (got %s)" % type(data).__name__)
-        return np.array(_infer_array(data), dtype=np_dtype, copy=True)
+        return np.array(_infer_array(data, default), dtype=np_dtype, copy=True)
     raise TypeError("new() received an invalid combination of arguments")
 
 

@@ -136,14 +136,23 @@ cdef class Node:
         cdef dtype dt = dtype_of_array(arr)
         what = "[%s.%s [%s]]" % (MODULE_NAME, dt.legacy_name,
                                  ", ".join([str(s) for s in arr.shape]))
-        producer = self if source == SAVED_OUTPUT else self.edge(source)
-        if producer is not None and not isinstance(producer, AccumulateGrad):
-            what += ", which is output 0 of %s," % producer.name()
+        # torch names the saved output's own node, and for a saved input the node that produced
+        # it last: the in-place op that changed it when that op was recorded
+        counter = self.saved0_counter if arr is self.saved0 else self.saved1_counter
+        if source == SAVED_OUTPUT:
+            producer = self.name()
+        elif counter is not None and (<VersionCounter>counter).writer is not None:
+            producer = (<VersionCounter>counter).writer
+        else:
+            edge = self.edge(source)
+            producer = None if edge is None or isinstance(edge, AccumulateGrad) else edge.name()
+        if producer is not None:
+            what += ", which is output 0 of %s," % op_name(producer)
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
             "inplace operation: %s is at version %d; expected version %d instead. Hint: enable "
             "anomaly detection to find the operation that failed to compute its gradient, with "
-            "torch.autograd.set_detect_anomaly(True)." % (what, now, expected))
+            "torch.autograd.set_detect_anomaly(True, check_nan=False)." % (what, now, expected))
 
     # -- what torch's nodes answer -----------------------------------------------------------
 
@@ -165,7 +174,7 @@ cdef class Node:
         return {}
 
     def __repr__(self):
-        return "<%s object at %#x>" % (self.name(), id(self))
+        return "<%s object at %#x>" % (self.name().rpartition("::")[2], id(self))
 
     def __call__(self, *grads):
         raise RuntimeError("calling a backward node directly is not supported; use backward()")
@@ -225,6 +234,15 @@ cdef class RuleNode(Node):
 
     def name(self):
         return self.name_
+
+
+cdef str op_name(str node_name):
+    """'ExpBackward0' -> 'Exp': how torch's version error names a node."""
+    name = node_name.rpartition("::")[2]
+    stem, found, tail = name.rpartition("Backward")
+    if found and (tail == "" or tail.isdigit()):
+        return stem
+    return name
 
 
 cdef inline object gradient_array(object g):

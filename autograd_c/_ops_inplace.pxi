@@ -62,6 +62,7 @@ cdef Tensor adopt(Tensor self, Tensor result):
     np.copyto(self.array, result.array, casting="unsafe")
     bump_version(self)
     if result.grad_fn_ is not None:
+        self.version_.writer = result.grad_fn_.name()
         self.grad_fn_ = result.grad_fn_
         self.needs_grad = True
         if self.retain_ref is not None:
@@ -216,7 +217,8 @@ cdef setitem(Tensor self, object index, object value):
         new = self.array.copy()
         assign_index(new, comps, v)
         result = new_tensor(new)
-        record(result, "CopySlices", _setitem_rule, (comps, meta_of(value), basic),
+        record(result, "torch::autograd::CopySlices" if basic else "IndexPutBackward0", _setitem_rule,
+               (comps, meta_of(value), basic),
                (snapshot(self), value))
         adopt(self, result)
         return

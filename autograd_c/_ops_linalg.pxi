@@ -102,7 +102,10 @@ def matmul(input, other):
     if nb == 1:
         out_arr = out_arr[..., 0]
     out = new_tensor(as_array(c_contiguous(out_arr)))
-    result = record(out, "UnsafeViewBackward0" if na >= 3 or nb >= 3 else "CloneBackward0",
+    # The last node torch 2.13 records here: a clone when a matrix (or a batch of one matrix)
+    # meets a real batch on the right, which torch computes transposed; else an unsafe view.
+    expanded_left = na == 2 or (na == 3 and shp(A)[0] == 1 and batch != (1,))
+    result = record(out, "CloneBackward0" if expanded_left else "UnsafeViewBackward0",
                     _batched_rule_shaped, (A2, B2, shp(A), shp(B), na, nb), (a, b), True)
     save_checked(result, 0, a, 0)
     save_checked(result, 1, b, 1)

@@ -335,16 +335,8 @@ cdef Tensor binary_general(int op, Tensor a, object other, double alpha):
     cdef dtype rd = result_type((a, other))
     if op == AG_DIV and rd.category != CAT_FLOAT:
         rd = default_float
-    if rd is BOOL and op != AG_MUL and op != AG_ADD:
-        if op == AG_DIV:
-            rd = default_float
-        else:
-            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                               "supported. Use the `^` or `logical_xor()` operator instead."
-                               if isinstance(other, Tensor) else
-                               "Subtraction, the `-` operator, with a bool tensor is not "
-                               "supported. If you are trying to invert a mask, use the `~` or "
-                               "`logical_not()` operator instead.")
+    if op == AG_SUB or op == AG_RSUB:
+        check_bool_subtraction(a, other)
     if isinstance(other, Tensor):
         broadcast_shapes(shp(a.array), shp((<Tensor>other).array))
     A = operand_array(a, rd)
@@ -364,6 +356,20 @@ cdef Tensor binary_general(int op, Tensor a, object other, double alpha):
         else:
             out = BINARY_UFUNCS[op](A, B)
     return record_binary(op, a, other, new_tensor(as_array(out)), alpha)
+
+
+cdef check_bool_subtraction(Tensor a, object other):
+    """torch refuses `-` whenever either operand is bool (a tensor or Python's True/False)."""
+    cdef bint a_bool = dtype_of_array(a.array) is BOOL
+    cdef bint b_bool = ((isinstance(other, Tensor) and dtype_of_array((<Tensor>other).array) is BOOL)
+                        or isinstance(other, (bool, np.bool_)))
+    if a_bool and b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if a_bool or b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
 
 
 cdef Tensor record_binary(int op, Tensor a, object other, Tensor out, double alpha):
@@ -735,7 +741,8 @@ def masked_fill(input, mask, value):
                                "tensor with %d dimension(s)." % cnp.PyArray_NDIM((<Tensor>value).array))
         v = (<Tensor>value).array
     out = new_tensor(as_array(np.where(m.array, np.asarray(v).astype(x.array.dtype), x.array)))
-    return record(out, "MaskedFillBackward0", _masked_fill_rule,
+    return record(out, "MaskedFillBackward1" if isinstance(value, Tensor) else "MaskedFillBackward0",
+                  _masked_fill_rule,
                   (m.array, meta_of(value)), (x, value))
 
 

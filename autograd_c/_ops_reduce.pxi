@@ -490,8 +490,9 @@ def _var_rule(g, ctx):
     gk = g if keepdim else g.reshape(keepdim_shape(shape, axes))
     with np.errstate(all="ignore"):
         if take_sqrt:
+            # torch's convention: where the std is 0 its gradient is 0, not 0/0
             ok = out if keepdim else out.reshape(keepdim_shape(shape, axes))
-            gk = gk / (2 * ok)
+            gk = np.where(ok == 0, 0, gk / (2 * ok))
         return as_array((gk * (2 * centered) / g.dtype.type(dof)).astype(centered.dtype, copy=False))
 
 

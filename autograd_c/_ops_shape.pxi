@@ -36,14 +36,18 @@ def _reshape_rule(g, shape):
 
 
 def reshape(input, shape):
+    """A view when the strides allow one, else a copy: torch records a clone then a view."""
     cdef Tensor x = as_tensor_arg(input, "reshape")
+    cdef Tensor copied
     shape = infer_shape(tuple(shape), cnp.PyArray_SIZE(x.array))
     try:
         arr = np.reshape(x.array, shape, copy=False)
     except ValueError:
-        out = new_tensor(np.reshape(x.array, shape).copy())
-        return record(out, "UnsafeViewBackward0", _reshape_rule, shp(x.array), (x,))
-    return record(make_view(x, arr), "ViewBackward0", _reshape_rule, shp(x.array), (x,))
+        copied = clone(x)
+        out = new_tensor(copied.array.reshape(shape))
+        return record(out, "UnsafeViewBackward0", _reshape_rule, shp(x.array), (copied,))
+    name = "ViewBackward0" if cnp.PyArray_IS_C_CONTIGUOUS(x.array) else "ReshapeAliasBackward0"
+    return record(make_view(x, arr), name, _reshape_rule, shp(x.array), (x,))
 
 
 def view(input, shape):
