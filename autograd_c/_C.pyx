@@ -180,18 +180,16 @@ class Size(tuple):
 
 
 cdef int normalize_dim(object dim, int ndim) except -100:
-    """torch's dim wrapping, with its IndexError for a dim out of range."""
-    cdef int lo, hi, d
+    """torch's dim wrapping, with its IndexError for a dim out of range. The dim stays a Python
+    integer until it is known to be in range, so a huge one is an IndexError, not an overflow."""
     try:
         d = dim.__index__()
     except AttributeError:
         raise TypeError("dim must be an int, got %s" % type(dim).__name__)
     cdef int n = ndim if ndim > 0 else 1
-    lo = -n
-    hi = n - 1
-    if d < lo or d > hi:
+    if d < -n or d > n - 1:
         raise IndexError("Dimension out of range (expected to be in range of [%d, %d], but got %d)"
-                         % (lo, hi, d))
+                         % (-n, n - 1, d))
     return d + n if d < 0 else d
 
 
@@ -213,15 +211,33 @@ cdef tuple parse_shape(tuple args):
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
     out = []
-    for a in args:
+    for pos, a in enumerate(args):
         if isinstance(a, Tensor):
             a = (<Tensor>a).item()
         try:
-            out.append(a.__index__())
+            a = a.__index__()
         except AttributeError:
             raise TypeError("size must be a tuple of ints, but got an element of type %s"
                             % type(a).__name__)
+        if not INT64_MIN <= a <= INT64_MAX:
+            raise TypeError("argument 'size' failed to unpack the object at pos %d with error "
+                            "\"Overflow when unpacking long long\"" % (pos + 1))
+        out.append(a)
     return tuple(out)
+
+
+INT64_MIN = -2**63
+INT64_MAX = 2**63 - 1
+
+
+cdef check_numel(tuple shape):
+    """torch's error for a shape whose element count does not fit in 64 bits; like torch, it
+    multiplies left to right, so an overflow before a zero still counts."""
+    n = 1
+    for s in shape:
+        n *= s
+        if n > INT64_MAX:
+            raise RuntimeError("numel: integer multiplication overflow")
 
 
 def parse_shape_py(tuple args):

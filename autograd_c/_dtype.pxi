@@ -142,10 +142,17 @@ cdef inline bint is_scalar(object x):
     return isinstance(x, (float, int, np.number, np.bool_))
 
 
+cdef inline check_int_scalar(object s):
+    """torch converts Python ints through 64 bits (signed, or unsigned above 2**63)."""
+    if not -2**63 <= s < 2**64:
+        raise OverflowError("int too big to convert")
+
+
 cdef dtype scalar_dtype(object s):
     if isinstance(s, (bool, np.bool_)):
         return BOOL
     if isinstance(s, (int, np.integer)):
+        check_int_scalar(s)
         return INT64
     if isinstance(s, (float, np.floating)):
         return default_float

@@ -426,12 +426,7 @@ def _run_backward(tuple tensors, tuple grads, bint retain_graph):
                                    "output[%d] has a shape of %s." % (i, size_repr(garr.shape), i,
                                                                       size_repr(shp(t.array))))
             if cnp.PyArray_TYPE(garr) != cnp.PyArray_TYPE(t.array):
-                if not dtype_of_array(garr).is_floating_point:
-                    raise RuntimeError("Mismatch in dtype: grad_output[%d] has a dtype of %s and "
-                                       "output[%d] has a dtype of %s." % (
-                                           i, repr(dtype_of_array(garr)), i,
-                                           repr(dtype_of_array(t.array))))
-                garr = garr.astype(t.array.dtype)
+                garr = garr.astype(t.array.dtype)     # torch casts any dtype of the right shape
         root = edge_to(t)
         roots.append(root)
         root_grads.append(garr)

@@ -123,12 +123,17 @@ cdef broadcast_check_into(Tensor self, Tensor other):
                            % (shape_str(shp(self.array)), shape_str(shape)))
 
 
-cdef Tensor inplace_unary_result(Tensor self, object result, str name):
-    """self takes result's values (for clamp_ and friends computed on a detached self)."""
-    check_inplace(self, False)
-    if ag_grad_enabled() and self.needs_grad:
-        raise RuntimeError("%s on a tensor that requires grad is not supported in grad mode" % name)
-    np.copyto(self.array, (<Tensor>result).array, casting="unsafe")
+cdef Tensor clamp_(Tensor self, object lo, object hi):
+    cdef bint bounds_grad = requires_grad_of(lo) or requires_grad_of(hi)
+    check_inplace(self, bounds_grad)
+    bounds = tuple([v for v in (lo, hi) if v is not None])
+    rd = result_type((self,) + bounds) if bounds else dtype_of_array(self.array)
+    if rd.category > dtype_of_array(self.array).category:
+        raise RuntimeError("result type %s can't be cast to the desired output type %s"
+                           % (rd.legacy_name[:-6], dtype_word(self.array)))
+    if ag_grad_enabled() and (self.needs_grad or bounds_grad):
+        return adopt(self, clamp(snapshot(self), lo, hi))
+    np.copyto(self.array, (<Tensor>clamp(self.detach(), lo, hi)).array, casting="unsafe")
     bump_version(self)
     return self
 
@@ -139,7 +144,15 @@ def _fill_rule(g, ctx):
     return np.zeros(shape, dtype=g.dtype), gv
 
 
+cdef object check_fill_value(object value, str fn):
+    if not (isinstance(value, Tensor) or is_scalar(value) or cnp.PyArray_Check(value)):
+        raise TypeError("%s received an invalid value of type %s: expected a number or a Tensor"
+                        % (fn, type(value).__name__))
+    return value
+
+
 cdef Tensor fill_(Tensor self, object value):
+    check_fill_value(value, "fill_()")
     cdef bint value_grad = requires_grad_of(value)
     check_inplace(self, value_grad)
     if isinstance(value, Tensor) and (<Tensor>value).array.ndim != 0:
@@ -203,6 +216,13 @@ def _setitem_rule(g, ctx):
 
 cdef setitem(Tensor self, object index, object value):
     cdef bint value_grad = requires_grad_of(value)
+    if not (isinstance(value, Tensor) or is_scalar(value) or cnp.PyArray_Check(value)):
+        raise TypeError("can't assign a %s to a %s.%s" % (type(value).__name__, MODULE_NAME,
+                                                          dtype_of_array(self.array).legacy_name))
+    if ag_grad_enabled() and self.grad_fn_ is None and self.needs_grad:
+        # torch indexes first, so what it refuses is a write into a view of the leaf
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
     check_inplace(self, value_grad)
     comps, basic = normalize_index(index)
     if not comps:

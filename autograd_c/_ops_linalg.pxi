@@ -45,17 +45,20 @@ cdef Tensor mm_2d(Tensor a, Tensor b):
 
 def _dot_rule(g, ctx):
     A, B = ctx
-    return g * B, g * A
+    with np.errstate(all="ignore"):
+        return g * B, g * A
 
 
 def _mv_rule(g, ctx):
     M, v = ctx
-    return np.outer(g, v), M.T @ g
+    with np.errstate(all="ignore"):
+        return np.outer(g, v), M.T @ g
 
 
 def _vm_rule(g, ctx):
     v, M = ctx
-    return M @ g, np.outer(v, g)
+    with np.errstate(all="ignore"):
+        return M @ g, np.outer(v, g)
 
 
 def _batched_rule(g, ctx):
@@ -161,6 +164,8 @@ def dot(input, tensor):
     if a.array.ndim != 1 or b.array.ndim != 1:
         raise RuntimeError("1D tensors expected, but got %dD and %dD tensors"
                            % (a.array.ndim, b.array.ndim))
+    if dtype_of_array(a.array) is BOOL and dtype_of_array(b.array) is BOOL:
+        raise NotImplementedError("\"dot\" not implemented for 'Bool'")
     if cnp.PyArray_TYPE(a.array) != cnp.PyArray_TYPE(b.array):
         raise RuntimeError("dot : expected both vectors to have same dtype, but found %s and %s"
                            % (dtype_word(a.array).capitalize(), dtype_word(b.array).capitalize()))
@@ -177,6 +182,8 @@ def dot(input, tensor):
 
 def mv(input, vec):
     cdef Tensor a = as_tensor_arg(input, "mv"), b = as_tensor_arg(vec, "mv")
+    if a.array.ndim == 0 or b.array.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if a.array.ndim != 2 or b.array.ndim != 1:
         raise RuntimeError("vector + matrix @ vector expected, got %d, %d, %d"
                            % (1, a.array.ndim, b.array.ndim))

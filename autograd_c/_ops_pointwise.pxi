@@ -194,8 +194,10 @@ cdef Tensor integer_unary(int op, Tensor x):
         return new_tensor(as_array(np.negative(x.array)))
     if op == AG_ABS:
         if dtype_of_array(x.array) is BOOL:
-            raise RuntimeError("\"abs_cpu\" not implemented for 'Bool'")
+            raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
         return new_tensor(as_array(np.abs(x.array)))
+    if dtype_of_array(x.array) is BOOL:
+        raise RuntimeError("Boolean inputs not supported for relu")
     return new_tensor(as_array(np.maximum(x.array, 0).astype(x.array.dtype)))
 
 
@@ -320,6 +322,8 @@ cdef object binary_op(int op, Tensor a, object other, double alpha=1.0):
         return binary_general(op, a, b, alpha)
     if (type(other) is float or type(other) is int) and alpha == 1.0:
         k = kernel_code(a.array)
+        if type(other) is int:
+            check_int_scalar(other)
         if k >= 0:
             out = empty_like_array(a.array)
             ag_binary_scalar(op, k, cnp.PyArray_DATA(a.array), <double>other,
@@ -392,6 +396,8 @@ cdef Tensor record_binary(int op, Tensor a, object other, Tensor out, double alp
     else:
         node.other_is_scalar = True
         node.scalar = <double>other
+        # torch saves the scalar of a product or quotient like a tensor: freed after backward
+        node.has_saved = a_grad and (op == AG_MUL or op == AG_DIV)
     if op == AG_MUL:
         if a_grad and other_tensor:
             node.save(1, <Tensor>other, 1)
@@ -411,31 +417,51 @@ cdef Tensor record_binary(int op, Tensor a, object other, Tensor out, double alp
     return out
 
 
+cdef object named_result(object result, str fn, object other):
+    """Operators may answer NotImplemented (Python then tries the other operand); a named
+    function must raise instead, as torch's do."""
+    if result is NotImplemented:
+        raise TypeError("%s(): argument 'other' (position 1) must be Tensor, not %s"
+                        % (fn, type(other).__name__))
+    return result
+
+
+cdef object check_number(object x, str fn):
+    if not (isinstance(x, Tensor) or is_scalar(x) or cnp.PyArray_Check(x)):
+        raise TypeError("%s(): argument 'other' (position 1) must be Tensor, not %s"
+                        % (fn, type(x).__name__))
+    return x
+
+
 def add(input, other, *, alpha=1, out=None):
     if not isinstance(input, Tensor):
+        check_number(input, "add")
         if isinstance(other, Tensor) and alpha == 1:
-            return binary_op(AG_ADD, <Tensor>other, input)
+            return named_result(binary_op(AG_ADD, <Tensor>other, input), "add", input)
         input = as_tensor_arg(input, "add")
-    return binary_op(AG_ADD, <Tensor>input, other, alpha)
+    return named_result(binary_op(AG_ADD, <Tensor>input, other, alpha), "add", other)
 
 
 def sub(input, other, *, alpha=1, out=None):
     if not isinstance(input, Tensor) and isinstance(other, Tensor):
-        return binary_op(AG_RSUB, <Tensor>other, input, alpha)
-    return binary_op(AG_SUB, as_tensor_arg(input, "sub"), other, alpha)
+        check_number(input, "sub")
+        return named_result(binary_op(AG_RSUB, <Tensor>other, input, alpha), "sub", input)
+    return named_result(binary_op(AG_SUB, as_tensor_arg(input, "sub"), other, alpha), "sub", other)
 
 
 def mul(input, other, *, out=None):
     if not isinstance(input, Tensor) and isinstance(other, Tensor):
-        return binary_op(AG_MUL, <Tensor>other, input)
-    return binary_op(AG_MUL, as_tensor_arg(input, "mul"), other)
+        check_number(input, "mul")
+        return named_result(binary_op(AG_MUL, <Tensor>other, input), "mul", input)
+    return named_result(binary_op(AG_MUL, as_tensor_arg(input, "mul"), other), "mul", other)
 
 
 def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode is None:
         if not isinstance(input, Tensor) and isinstance(other, Tensor):
+            check_number(input, "div")
             return binary_op(AG_MUL, unary_op(AG_RECIPROCAL, other), input)
-        return binary_op(AG_DIV, as_tensor_arg(input, "div"), other)
+        return named_result(binary_op(AG_DIV, as_tensor_arg(input, "div"), other), "div", other)
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
@@ -474,6 +500,16 @@ def remainder(a, b):
                   (a, b), True)
 
 
+cdef object integer_power(object base, object exponent):
+    """Integer powers as torch computes them: a negative exponent gives 0 unless the base is
+    1 or -1 (numpy refuses negative integer exponents)."""
+    base, exponent = np.broadcast_arrays(np.asarray(base), np.asarray(exponent))
+    negative = exponent < 0
+    out = np.power(base, np.where(negative, 0, exponent))
+    unit = np.where(base == 1, 1, np.where(exponent % 2 == 0, 1, -1))
+    return np.where(negative, np.where(np.abs(base) == 1, unit, 0), out).astype(base.dtype)
+
+
 cdef tuple shape_of(object x):
     return shp((<Tensor>x).array) if isinstance(x, Tensor) else ()
 
@@ -499,8 +535,7 @@ cdef Tensor pow_scalar_exponent(Tensor x, object p):
     if p == 2 and rd.kernel >= 0:
         out = multiply(c_contiguous(X), c_contiguous(X))
     else:
-        with np.errstate(all="ignore"):
-            out = as_array(np.power(X, rd.numpy_dtype.type(p)))
+        out = as_array(torch_power(X, p).astype(rd.numpy_dtype, copy=False))
     result = record(new_tensor(out), "PowBackward0", _pow0_rule, (X, p, x.array.dtype), (x,), True)
     save_checked(result, 0, x, 0)
     return result
@@ -510,7 +545,10 @@ cdef Tensor pow_scalar_base(object base, Tensor x):
     cdef dtype rd = result_type((base, x))
     X = operand_array(x, rd)
     with np.errstate(all="ignore"):
-        out = as_array(np.power(rd.numpy_dtype.type(base), X))
+        if rd.category == CAT_INT:
+            out = as_array(integer_power(rd.numpy_dtype.type(base), X))
+        else:
+            out = as_array(np.power(rd.numpy_dtype.type(base), X))
     result = record(new_tensor(out), "PowBackward2", _pow2_rule, (X, base, out), (x,), True)
     save_checked(result, 0, result, SAVED_OUTPUT)
     return result
@@ -546,27 +584,27 @@ cdef object compare(object ufunc, object a, object b):
 
 
 def eq(input, other):
-    return compare(np.equal, input, other)
+    return named_result(compare(np.equal, as_tensor_arg(input, "eq"), other), "eq", other)
 
 
 def ne(input, other):
-    return compare(np.not_equal, input, other)
+    return named_result(compare(np.not_equal, as_tensor_arg(input, "ne"), other), "ne", other)
 
 
 def lt(input, other):
-    return compare(np.less, input, other)
+    return named_result(compare(np.less, as_tensor_arg(input, "lt"), other), "lt", other)
 
 
 def le(input, other):
-    return compare(np.less_equal, input, other)
+    return named_result(compare(np.less_equal, as_tensor_arg(input, "le"), other), "le", other)
 
 
 def gt(input, other):
-    return compare(np.greater, input, other)
+    return named_result(compare(np.greater, as_tensor_arg(input, "gt"), other), "gt", other)
 
 
 def ge(input, other):
-    return compare(np.greater_equal, input, other)
+    return named_result(compare(np.greater_equal, as_tensor_arg(input, "ge"), other), "ge", other)
 
 
 def equal(input, other):
@@ -590,8 +628,8 @@ cdef object logical_op(object ufunc, object a, object b):
         return NotImplemented
     rd = result_type((a, b))
     if rd.category == CAT_FLOAT:
-        raise RuntimeError("\"%s_cpu\" not implemented for '%s'"
-                           % (ufunc.__name__, FLOAT_NAMES.get(rd.name, rd.name)))
+        raise NotImplementedError("\"%s_cpu\" not implemented for '%s'"
+                                  % (ufunc.__name__, FLOAT_NAMES.get(rd.name, rd.name)))
     return new_tensor(as_array(ufunc(operand_array(a, rd), operand_array(b, rd))))
 
 
@@ -613,7 +651,7 @@ def logical_or(input, other):
 def bitwise_not(input):
     cdef Tensor x = as_tensor_arg(input, "bitwise_not")
     if dtype_of_array(x.array).category == CAT_FLOAT:
-        raise RuntimeError("\"bitwise_not_cpu\" not implemented for '%s'"
+        raise NotImplementedError("\"bitwise_not_cpu\" not implemented for '%s'"
                            % FLOAT_NAMES.get(dtype_of_array(x.array).name))
     return new_tensor(as_array(np.invert(x.array)))
 
@@ -632,11 +670,19 @@ def isinf_op(input):
 
 def sign(input):
     cdef Tensor x = as_tensor_arg(input, "sign")
-    out = new_tensor(as_array(np.sign(x.array)))
+    if dtype_of_array(x.array) is BOOL:
+        return new_tensor(x.array.copy())
+    out = new_tensor(as_array(np.nan_to_num(np.sign(x.array), nan=0.0) if x.array.dtype.kind == "f"
+                              else np.sign(x.array)))
     return record(out, "SignBackward0", _zero_rule, shp(x.array), (x,))
 
 
 cdef Tensor rounding(object ufunc, str name, Tensor x):
+    if dtype_of_array(x.array) is BOOL:
+        raise NotImplementedError("\"%s_vml_cpu\" not implemented for 'Bool'"
+                                  % name[:-len("Backward0")].lower())
+    if dtype_of_array(x.array).category != CAT_FLOAT:
+        return new_tensor(x.array.copy())
     out = new_tensor(as_array(ufunc(x.array)))
     return record(out, name, _zero_rule, shp(x.array), (x,))
 
@@ -730,6 +776,9 @@ def masked_fill(input, mask, value):
     if dtype_of_array(m.array) is not BOOL:
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype %s"
                            % dtype_of_array(m.array).name)
+    if not (isinstance(value, Tensor) or is_scalar(value)):
+        raise TypeError("masked_fill() received an invalid combination of arguments: value must "
+                        "be a number or a Tensor, not %s" % type(value).__name__)
     shape = broadcast_shapes(shp(x.array), shp(m.array))
     if shape != shp(x.array):
         raise RuntimeError("masked_fill: the mask of shape %s cannot be broadcast to the input "
@@ -754,14 +803,40 @@ def _zero_rule(g, shape):
     return np.zeros(shape, dtype=g.dtype)
 
 
+cdef object torch_power(object X, object e):
+    """X ** e as torch computes it: exponents 0.5, -0.5, 2, 3, -1 and -2 go through sqrt,
+    rsqrt, products and reciprocals, which decides the sign of infinities at -0.0 and the NaN
+    at -inf (a general pow answers those differently)."""
+    with np.errstate(all="ignore"):
+        if X.dtype.kind != "f":
+            return np.power(X, X.dtype.type(e)) if e >= 0 else np.power(X.astype(np.float64), e)
+        if e == 0.5:
+            return np.sqrt(X)
+        if e == -0.5:
+            return 1 / np.sqrt(X)
+        if e == 2:
+            return X * X
+        if e == 3:
+            return X * X * X
+        if e == -1:
+            return 1 / X
+        if e == -2:
+            return 1 / (X * X)
+        return np.power(X, X.dtype.type(e))
+
+
 def _pow0_rule(g, ctx):
     X, p, dt = ctx
-    return (np.zeros_like(X) if p == 0 else g * (p * np.power(X, p - 1))).astype(dt, copy=False)
+    if p == 0:
+        return np.zeros(X.shape, dtype=dt)
+    with np.errstate(all="ignore"):
+        return (g * (p * torch_power(X, p - 1))).astype(dt, copy=False)
 
 
 def _pow2_rule(g, ctx):
     X, base, out = ctx
-    return g * np.where((base == 0) & (X >= 0), 0, out * np.log(base)).astype(g.dtype)
+    with np.errstate(all="ignore"):
+        return g * np.where((base == 0) & (X >= 0), 0, out * np.log(base)).astype(g.dtype)
 
 
 def _pow1_rule(g, ctx):
@@ -812,13 +887,15 @@ def _clamp_tensors_rule(g, ctx):
 
 
 def _extremum_rule(g, ctx):
+    # torch's formulas: ties share the gradient, the loser gets none, and a NaN comparison
+    # (neither wins) leaves the full gradient on both sides
     A, B, is_max, ma, mb = ctx
-    wins = (A > B) if is_max else (A < B)
-    ties = A == B
-    half = g / 2
+    A_loses = (A < B) if is_max else (A > B)
+    B_loses = (A > B) if is_max else (A < B)
+    shared = np.where(A == B, g / 2, g)
     zero = g.dtype.type(0)
-    ga = np.where(wins, g, np.where(ties, half, zero))
-    gb = np.where(wins | ties, np.where(ties, half, zero), g)
+    ga = np.where(A_loses, zero, shared)
+    gb = np.where(B_loses, zero, shared)
     return fit_gradient(as_array(ga), ma), fit_gradient(as_array(gb), mb)
 
 

@@ -158,6 +158,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, keepdims=None):
+    """The product; its gradient is torch's: result / input where no input is 0, and products of
+    the other elements (computed without division) where one is."""
     keepdim = keepdim if keepdims is None else keepdims
     cdef Tensor x = as_tensor_arg(input, "prod")
     cdef cnp.ndarray a = cast_for(dtype, x.array)
@@ -177,8 +179,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, keepdims=None):
 
 
 cdef Tensor empty_reduction_error(Tensor x, str fn):
-    raise IndexError("%s(): Expected reduction dim to be specified for input.numel() == 0. "
-                     "Specify the reduction dim with the 'dim' argument." % fn)
+    raise RuntimeError("%s(): Expected reduction dim to be specified for input.numel() == 0. "
+                       "Specify the reduction dim with the 'dim' argument." % fn)
 
 
 def max(input, dim=None, keepdim=False, *, out=None, keepdims=None):
@@ -199,8 +201,7 @@ cdef object extreme(object input, object dim, bint keepdim, bint is_max):
         if a.size == 0:
             empty_reduction_error(x, name.lower())
         out = as_array(a.max() if is_max else a.min())
-        result = record(new_tensor(out), name + "Backward1", _amax_rule,
-                        (a, out, tuple(range(a.ndim)), False), (x,), True)
+        result = record(new_tensor(out), name + "Backward1", _max_all_rule, (a, out), (x,), True)
         save_checked(result, 0, x, 0)
         return result
     d = normalize_dim(dim, a.ndim)
@@ -238,15 +239,24 @@ def amin(input, dim=(), keepdim=False, *, keepdims=None):
 cdef Tensor amax_amin(object input, object dim, bint keepdim, bint is_max):
     cdef Tensor x = as_tensor_arg(input, "amax" if is_max else "amin")
     a = x.array
+    if a.size == 0 and (dim is None or dim == ()):
+        empty_reduction_error(x, "amax" if is_max else "amin")
     axes = reduce_axes(dim, a.ndim)
     if a.size == 0 and not all_nonzero(shp(a), axes):
         raise IndexError("%s(): Expected reduction dim %s to have non-zero size."
-                         % ("amax" if is_max else "amin", axes[0] if axes else 0))
+                         % ("amax" if is_max else "amin", first_empty(shp(a), axes)))
     out = as_array(a.max(axis=axes, keepdims=keepdim) if is_max else a.min(axis=axes, keepdims=keepdim))
     result = record(new_tensor(out), "AmaxBackward0" if is_max else "AminBackward0", _amax_rule,
                     (a, out, axes, keepdim), (x,), True)
     save_checked(result, 0, x, 0)
     return result
+
+
+cdef int first_empty(tuple shape, tuple axes):
+    for ax in axes:
+        if shape[ax] == 0:
+            return ax
+    return 0
 
 
 cdef bint all_nonzero(tuple shape, tuple axes):
@@ -268,9 +278,18 @@ cdef Tensor arg_extreme(object input, object dim, bint keepdim, bint is_max):
     cdef Tensor x = as_tensor_arg(input, "argmax" if is_max else "argmin")
     a = x.array
     fn = np.argmax if is_max else np.argmin
-    if a.size == 0:
+    name = "argmax" if is_max else "argmin"
+    if dtype_of_array(a) is BOOL:
+        raise RuntimeError("%s(): does not support bool input" % name)
+    if a.size == 0 and dim is None:
         raise IndexError("%s(): Expected reduction dim to be specified for input.numel() == 0."
-                         % ("argmax" if is_max else "argmin"))
+                         % name)
+    if a.size == 0:
+        d = normalize_dim(dim, a.ndim)
+        if shp(a)[d] == 0:
+            raise IndexError("%s(): Expected reduction dim %d to have non-zero size." % (name, d))
+        out_shape = keepdim_shape(shp(a), (d,)) if keepdim else shp(a)[:d] + shp(a)[d + 1:]
+        return new_tensor(np.zeros(out_shape, dtype=np.int64))
     if dim is None:
         out = np.asarray(fn(a.reshape(-1)), dtype=np.int64)
         if keepdim:
@@ -283,17 +302,21 @@ cdef Tensor arg_extreme(object input, object dim, bint keepdim, bint is_max):
 
 
 def all(input, dim=None, keepdim=False, *, keepdims=None):
-    keepdim = keepdim if keepdims is None else keepdims
-    cdef Tensor x = as_tensor_arg(input, "all")
-    axes = None if dim is None else reduce_axes(dim, x.array.ndim)
-    return new_tensor(as_array(np.all(x.array, axis=axes, keepdims=bool(keepdim) and dim is not None)))
+    return all_any(np.all, input, dim, keepdim if keepdims is None else keepdims, "all")
 
 
 def any(input, dim=None, keepdim=False, *, keepdims=None):
-    keepdim = keepdim if keepdims is None else keepdims
-    cdef Tensor x = as_tensor_arg(input, "any")
+    return all_any(np.any, input, dim, keepdim if keepdims is None else keepdims, "any")
+
+
+cdef Tensor all_any(object reduce, object input, object dim, bint keepdim, str fn):
+    """Bool results, except that torch keeps uint8 for a uint8 input."""
+    cdef Tensor x = as_tensor_arg(input, fn)
     axes = None if dim is None else reduce_axes(dim, x.array.ndim)
-    return new_tensor(as_array(np.any(x.array, axis=axes, keepdims=bool(keepdim) and dim is not None)))
+    out = as_array(reduce(x.array, axis=axes, keepdims=keepdim and dim is not None))
+    if x.array.dtype == np.uint8:
+        out = out.astype(np.uint8)
+    return new_tensor(out)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
@@ -391,19 +414,20 @@ def logsumexp(input, dim, keepdim=False, *, keepdims=None):
 
 cdef int softmax_dim(object dim, int ndim, str fn) except -100:
     if dim is None:
-        warnings.warn("Implicit dimension choice for %s has been deprecated. Change the call to "
-                      "include dim=X as an argument." % fn, UserWarning, stacklevel=3)
-        dim = 0 if ndim in (0, 1, 3) else 1
+        # torch.softmax takes no implicit dim (nn.functional's legacy choice lives there)
+        raise TypeError("%s() missing required argument 'dim'" % fn)
     return normalize_dim(dim, ndim)
 
 
-def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+def softmax(input, dim, dtype=None):
     cdef Tensor x = as_tensor_arg(input, "softmax")
     a = cast_for(dtype, x.array)
-    if dtype_of_array(a).category != CAT_FLOAT:
-        raise RuntimeError("\"softmax_lastdim_kernel_impl\" not implemented for '%s'"
-                           % dtype_of_array(a).legacy_name[:-6])
     d = softmax_dim(dim, a.ndim, "softmax")
+    if dtype_of_array(a).category != CAT_FLOAT:
+        if a.size == 0:
+            return new_tensor(a.copy())
+        raise NotImplementedError("\"softmax_lastdim_kernel_impl\" not implemented for '%s'"
+                                  % dtype_of_array(a).legacy_name[:-6])
     arr = a if a.ndim else a.reshape(1)
     with np.errstate(all="ignore"):
         e = np.exp(arr - arr.max(axis=d, keepdims=True)) if arr.size else arr.copy()
@@ -414,13 +438,15 @@ def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     return result
 
 
-def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+def log_softmax(input, dim, dtype=None):
     cdef Tensor x = as_tensor_arg(input, "log_softmax")
     a = cast_for(dtype, x.array)
-    if dtype_of_array(a).category != CAT_FLOAT:
-        raise RuntimeError("\"log_softmax_lastdim_kernel_impl\" not implemented for '%s'"
-                           % dtype_of_array(a).legacy_name[:-6])
     d = softmax_dim(dim, a.ndim, "log_softmax")
+    if dtype_of_array(a).category != CAT_FLOAT:
+        if a.size == 0:
+            return new_tensor(a.copy())
+        raise NotImplementedError("\"log_softmax_lastdim_kernel_impl\" not implemented for '%s'"
+                                  % dtype_of_array(a).legacy_name[:-6])
     arr = a if a.ndim else a.reshape(1)
     with np.errstate(all="ignore"):
         shifted = arr - arr.max(axis=d, keepdims=True) if arr.size else arr.copy()
@@ -458,7 +484,19 @@ def _prod_rule(g, ctx):
     axis = 0 if d is None else d
     if a.ndim == 0:
         return as_array(g.astype(dt)).reshape(shape)
+    if a.size == 0:
+        return np.zeros(shape, dtype=dt)
+    if not np.any(a == 0):
+        with np.errstate(all="ignore"):
+            result = np.prod(a, axis=axis, keepdims=True)
+            gk = g if (keepdim or d is None) else np.expand_dims(g, axis)
+            return as_array((gk * result / a).reshape(shape).astype(dt, copy=False))
     # product of everything before and after each element: correct with zeros, no division
+    with np.errstate(all="ignore"):
+        return _prod_with_zeros(g, a, d, axis, shape, keepdim, dt)
+
+
+def _prod_with_zeros(g, a, d, axis, shape, keepdim, dt):
     ones = np.ones_like(np.take(a, [0], axis=axis))
     before = np.cumprod(np.concatenate([ones, np.take(a, range(shp(a)[axis] - 1), axis=axis)], axis=axis), axis=axis)
     rev = np.flip(a, axis=axis)
@@ -468,12 +506,23 @@ def _prod_rule(g, ctx):
 
 
 def _amax_rule(g, ctx):
+    # amax/amin: the gradient is shared by the elements equal to the result (a NaN result
+    # matches none of them, so that slice gets 0/0 = NaN, as in torch)
     a, out, axes, keepdim = ctx
     out_k = out if keepdim else out.reshape(keepdim_shape(a.shape, axes))
     g_k = g if keepdim else g.reshape(keepdim_shape(a.shape, axes))
     mask = (a == out_k)
     count = mask.sum(axis=axes, keepdims=True)
-    return as_array(np.where(mask, g_k / count.astype(g.dtype), g.dtype.type(0)))
+    with np.errstate(all="ignore"):
+        return as_array((mask * (g_k / count.astype(g.dtype))).astype(g.dtype, copy=False))
+
+
+def _max_all_rule(g, ctx):
+    # max()/min() over everything: shared evenly by the elements equal to the result, where a
+    # NaN result is "equal" to the NaN elements (torch's evenly_distribute_backward)
+    a, out = ctx
+    mask = np.isnan(a) if np.isnan(out) else (a == out)
+    return as_array(np.where(mask, g / g.dtype.type(mask.sum()), g.dtype.type(0)))
 
 
 def _max_dim_rule(g, ctx):
@@ -504,7 +553,7 @@ def _norm_rule(g, ctx):
         if p == 2:
             r = np.where(ok == 0, 0, a / ok) * gk
         elif p == 1:
-            r = np.sign(a) * gk
+            r = np.nan_to_num(np.sign(a), nan=0.0) * gk     # torch: sgn(NaN) = 0
         elif p == 0:
             r = np.zeros_like(a)
         elif p in (np.inf, -np.inf):

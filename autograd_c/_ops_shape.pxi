@@ -10,8 +10,9 @@ cdef Tensor make_view(Tensor src, cnp.ndarray arr):
 
 
 cdef tuple infer_shape(tuple shape, Py_ssize_t numel):
-    """Resolve one -1 in a requested shape, with torch's errors."""
-    cdef Py_ssize_t known = 1
+    """Resolve one -1 in a requested shape, with torch's errors. Python integers throughout, so
+    absurd sizes give torch's message instead of a C overflow."""
+    known = 1
     infer_at = -1
     for i, s in enumerate(shape):
         if s == -1:
@@ -19,7 +20,8 @@ cdef tuple infer_shape(tuple shape, Py_ssize_t numel):
                 raise RuntimeError("only one dimension can be inferred")
             infer_at = i
         elif s < 0:
-            raise RuntimeError("invalid shape dimension %d" % s)
+            raise RuntimeError("invalid shape dimension %d at index %d of shape %s"
+                               % (s, i, shape_str(shape)))
         else:
             known *= s
     if infer_at >= 0:
@@ -40,6 +42,7 @@ def reshape(input, shape):
     cdef Tensor x = as_tensor_arg(input, "reshape")
     cdef Tensor copied
     shape = infer_shape(tuple(shape), cnp.PyArray_SIZE(x.array))
+    check_numel(shape)
     try:
         arr = np.reshape(x.array, shape, copy=False)
     except ValueError:
@@ -53,6 +56,7 @@ def reshape(input, shape):
 def view(input, shape):
     cdef Tensor x = as_tensor_arg(input, "view")
     shape = infer_shape(tuple(shape), cnp.PyArray_SIZE(x.array))
+    check_numel(shape)
     try:
         arr = np.reshape(x.array, shape, copy=False)
     except ValueError:
@@ -111,7 +115,7 @@ def expand(input, sizes):
     if len(sizes) < len(shape):
         raise RuntimeError("expand(%s.%s{%s}, size=%s): the number of sizes provided (%d) must be "
                            "greater or equal to the number of dimensions in the tensor (%d)"
-                           % (MODULE_NAME, dtype_of_array(x.array).legacy_name, shape_str(shape)[1:-1],
+                           % (MODULE_NAME, dtype_of_array(x.array).legacy_name, shape_str(shape),
                               shape_str(sizes), len(sizes), len(shape)))
     lead = len(sizes) - len(shape)
     target = []
@@ -130,6 +134,7 @@ def expand(input, sizes):
                                "(%d) at non-singleton dimension %d.  Target sizes: %s.  Tensor "
                                "sizes: %s" % (s, old, i, shape_str(sizes), shape_str(shape)))
         target.append(s)
+    check_numel(tuple(target))
     arr = np.broadcast_to(x.array, tuple(target))
     return record(make_view(x, arr), "ExpandBackward0", _expand_rule, shape, (x,))
 
@@ -143,9 +148,11 @@ def transpose(input, dim0, dim1):
     nd = x.array.ndim
     d0 = normalize_dim(dim0, nd)
     d1 = normalize_dim(dim1, nd)
-    arr = np.swapaxes(x.array, d0, d1) if nd else x.array.view()
+    if nd == 0:
+        return record(make_view(x, x.array.view()), "TransposeBackward0", _identity_rule, None, (x,))
     cdef object dims = (d0, d1)
-    return record(make_view(x, arr), "TransposeBackward0", _transpose_rule, dims, (x,))
+    return record(make_view(x, np.swapaxes(x.array, d0, d1)), "TransposeBackward0",
+                  _transpose_rule, dims, (x,))
 
 
 def _t_rule(g, ctx):
@@ -222,16 +229,28 @@ cdef object index_component(object i):
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return arr
     if isinstance(i, slice):
-        if i.step is not None and (i.step.__index__() if not isinstance(i.step, Tensor) else int(i.step)) <= 0:
+        step = None if i.step is None else int(i.step)
+        if step == 0:
+            raise ValueError("slice step cannot be zero")
+        if step is not None and step < 0:
             raise ValueError("step must be greater than zero")
         return slice(*[int(v) if isinstance(v, Tensor) else v for v in (i.start, i.stop, i.step)])
-    if isinstance(i, (list, np.ndarray)):
-        arr = np.asarray([int(v) if isinstance(v, Tensor) else v for v in i] if isinstance(i, list) else i)
-        if arr.dtype.kind == "f":
+    if isinstance(i, list):
+        # torch reads a list as a sequence of indices, converting numbers to integers
+        arr = np.asarray([int(v) if isinstance(v, (Tensor, float)) else v for v in i])
+        return arr.astype(np.int64) if arr.dtype.kind == "f" or arr.size == 0 else arr
+    if isinstance(i, np.ndarray):
+        if i.dtype.kind == "f":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return arr
-    if i is None or i is Ellipsis or isinstance(i, (int, np.integer)):
         return i
+    if isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
+        if not -2**63 <= i < 2**63:
+            raise ValueError("Overflow when unpacking long long")
+        return i
+    if i is None or i is Ellipsis or isinstance(i, (bool, np.bool_)):
+        return i
+    if isinstance(i, str):
+        raise TypeError("new(): invalid data type 'str'")
     if isinstance(i, float):
         raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                          "Variables are valid indices (got float)")
@@ -265,16 +284,40 @@ cdef str basic_index_name(tuple comps):
 
 
 cdef object numpy_index(cnp.ndarray a, tuple comps):
+    check_index(a, comps)
     try:
         return a[comps]
     except IndexError as e:
         raise IndexError(str(e).replace("axis", "dimension"))
 
 
+cdef check_index(cnp.ndarray a, tuple comps):
+    """torch's messages for the index errors numpy words differently."""
+    cdef int used = 0
+    cdef int nd = cnp.PyArray_NDIM(a)
+    for c in comps:
+        if c is None or c is Ellipsis:
+            continue
+        if isinstance(c, np.ndarray) and c.dtype == np.bool_:
+            for k in range(c.ndim):
+                if used + k < nd and c.shape[k] != shp(a)[used + k]:
+                    raise IndexError("The shape of the mask %s at index %d does not match the shape "
+                                     "of the indexed tensor %s at index %d"
+                                     % (shape_str(c.shape), k, shape_str(shp(a)), used + k))
+            used += c.ndim           # a 0-d mask adds a dimension and consumes none
+        else:
+            used += 1
+    if used > nd:
+        if nd == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        raise IndexError("too many indices for tensor of dimension %d" % nd)
+
+
 def getitem(Tensor x, object index):
     comps, basic = normalize_index(index)
-    if not comps:
-        comps = (Ellipsis,)
+    if basic and Ellipsis not in comps:
+        comps = comps + (Ellipsis,)     # numpy then returns a 0-d view, not a copied scalar
     arr = numpy_index(x.array, comps)
     if basic:
         return record(make_view(x, as_array(arr)), basic_index_name(comps), _basic_index_rule,
@@ -287,10 +330,16 @@ def narrow(input, dim, start, length):
     cdef Tensor x = as_tensor_arg(input, "narrow")
     d = normalize_dim(dim, x.array.ndim)
     size = shp(x.array)[d]
+    if not isinstance(start, (int, np.integer, Tensor)) or not isinstance(length, (int, np.integer)):
+        raise TypeError("narrow() received an invalid combination of arguments - got (%s, %s, %s)"
+                        % (type(dim).__name__, type(start).__name__, type(length).__name__))
     start = int(start)
+    if not -size <= start <= size:
+        raise IndexError("start out of range (expected to be in range of [%d, %d], but got %d)"
+                         % (-size, size, start))
     if start < 0:
         start += size
-    if start < 0 or start + length > size or length < 0:
+    if start + length > size or length < 0:
         raise RuntimeError("start (%d) + length (%d) exceeds dimension size (%d)." % (start, length, size))
     index = (slice(None),) * d + (slice(start, start + length),)
     arr = x.array[index]
@@ -306,8 +355,13 @@ def _split_piece(Tensor x, int d, Py_ssize_t start, Py_ssize_t stop, str name):
 
 def split(tensor, split_size_or_sections, dim=0):
     cdef Tensor x = as_tensor_arg(tensor, "split")
+    if x.array.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = normalize_dim(dim, x.array.ndim)
     size = shp(x.array)[d]
+    if not isinstance(split_size_or_sections, (list, tuple, int, np.integer)):
+        raise TypeError("split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of "
+                        "ints, not %s" % type(split_size_or_sections).__name__)
     if isinstance(split_size_or_sections, (list, tuple)):
         sections = [int(s) for s in split_size_or_sections]
         if builtins_sum(sections) != size:
@@ -319,7 +373,9 @@ def split(tensor, split_size_or_sections, dim=0):
         step = int(split_size_or_sections)
         if step <= 0 and size > 0:
             raise RuntimeError("split expects split_size be non-negative, but got split_size=%d" % step)
-        sections = [step] * (size // step) + ([size % step] if size % step else []) if step else [0]
+        # an empty dimension still splits into one (empty) piece, as in torch
+        sections = ([step] * (size // step) + ([size % step] if size % step else [])
+                    if step and size else [0])
         name = "SplitBackward0"
     out = []
     start = 0
@@ -333,10 +389,14 @@ def chunk(input, chunks, dim=0):
     cdef Tensor x = as_tensor_arg(input, "chunk")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: %d" % chunks)
+    if x.array.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     d = normalize_dim(dim, x.array.ndim)
     size = shp(x.array)[d]
-    step = -(-size // chunks) if size else 1
-    return split(x, step, d)
+    if size == 0:
+        # torch gives `chunks` empty pieces of an empty dimension
+        return tuple([_split_piece(x, d, 0, 0, "SplitBackward0") for _ in range(chunks)])
+    return split(x, -(-size // chunks), d)
 
 
 def unbind(input, dim=0):
@@ -344,7 +404,7 @@ def unbind(input, dim=0):
     d = normalize_dim(dim, x.array.ndim)
     out = []
     for i in range(shp(x.array)[d]):
-        index = (slice(None),) * d + (i,)
+        index = (slice(None),) * d + (i, Ellipsis)
         out.append(record(make_view(x, x.array[index]), "UnbindBackward0", _basic_index_rule,
                           (shp(x.array), x.array.dtype, index), (x,)))
     return tuple(out)
@@ -357,18 +417,32 @@ def _gather_rule(g, ctx):
     return out
 
 
+def _gather_0d_rule(g, ctx):
+    return np.asarray(g.sum())
+
+
 def gather(input, dim, index):
     cdef Tensor x = as_tensor_arg(input, "gather")
     cdef Tensor idx = as_tensor_arg(index, "gather")
-    if idx.array.dtype != np.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if idx.array.dtype not in (np.int64, np.int32):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     d = normalize_dim(dim, x.array.ndim)
-    if idx.array.ndim != x.array.ndim:
+    if max_(idx.array.ndim, 1) != max_(x.array.ndim, 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if x.array.ndim == 0:
+        if idx.array.size and np.any((idx.array != 0) & (idx.array != -1)):
+            raise RuntimeError("index %d is out of bounds for dimension 0 with size 1"
+                               % int(idx.array.reshape(-1)[0]))
+        out = new_tensor(np.full(shp(idx.array), x.array[()], dtype=x.array.dtype))
+        return record(out, "GatherBackward0", _gather_0d_rule, None, (x,))
     grid = list(np.indices(shp(idx.array), sparse=True))
     grid[d] = idx.array
     full_index = tuple(grid)
-    out = new_tensor(as_array(numpy_index(x.array, full_index)))
+    try:
+        picked = x.array[full_index]
+    except IndexError as e:
+        raise RuntimeError(str(e).replace("axis", "dimension"))
+    out = new_tensor(as_array(picked))
     return record(out, "GatherBackward0", _gather_rule, (shp(x.array), x.array.dtype, full_index), (x,))
 
 
@@ -376,6 +450,7 @@ def gather(input, dim, index):
 
 import builtins
 builtins_sum = builtins.sum
+max_ = builtins.max
 
 
 def _cat_rule(g, ctx):
@@ -384,10 +459,17 @@ def _cat_rule(g, ctx):
     return tuple([p.astype(dt, copy=False) for p, dt in zip(np.split(g, cuts, axis=d), dtypes)])
 
 
+cdef tuple tensor_sequence(object tensors, str fn):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError("%s(): argument 'tensors' (position 1) must be tuple of Tensors, not %s"
+                        % (fn, type(tensors).__name__))
+    return tuple(tensors)
+
+
 def cat(tensors, dim=0, *, out=None):
-    tensors = tuple(tensors)
+    tensors = tensor_sequence(tensors, "cat")
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError("expected Tensor as element %d in argument 0, but got %s" % (i, type(t).__name__))
@@ -429,7 +511,7 @@ def _stack_rule(g, ctx):
 
 
 def stack(tensors, dim=0, *, out=None):
-    tensors = tuple(tensors)
+    tensors = tensor_sequence(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors):

@@ -6,9 +6,12 @@ NON_LEAF_GRAD_WARNING = (
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
     "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
     "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
-    "github.com/pytorch/pytorch/pull/30531 for more informations.")
+    "github.com/pytorch/pytorch/pull/30531 for more information.")
 
 REQUIRES_GRAD_DTYPE_MESSAGE = "only Tensors of floating point dtype can require gradients"
+LEAF_ONLY_MESSAGE = "you can only change requires_grad flags of leaf variables."
+DETACH_HINT = (" If you want to use a computed variable in a subgraph that doesn't require "
+               "differentiation use var_no_grad = var.detach().")
 
 
 @cython.freelist(64)
@@ -39,21 +42,27 @@ cdef class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise RuntimeError("requires_grad must be a bool")
+        if self.grad_fn_ is not None:
+            raise RuntimeError(LEAF_ONLY_MESSAGE if value else LEAF_ONLY_MESSAGE + DETACH_HINT)
         self.set_requires_grad(bool(value), False)
 
     cdef set_requires_grad(self, bint value, bint from_method):
         if self.grad_fn_ is not None:
             if not value:
-                raise RuntimeError(
-                    "you can only change requires_grad flags of leaf variables. If you want to "
-                    "use a computed variable in a subgraph that doesn't require differentiation "
-                    "use var_no_grad = var.detach().")
+                raise RuntimeError(LEAF_ONLY_MESSAGE + DETACH_HINT)
             return
         if value and not dtype_of_array(self.array).is_floating_point:
-            raise RuntimeError(REQUIRES_GRAD_DTYPE_MESSAGE)
+            raise RuntimeError(REQUIRES_GRAD_DTYPE_MESSAGE if from_method else
+                               "only Tensors of floating point and complex dtype can require "
+                               "gradients")
         self.needs_grad = value
 
     def requires_grad_(self, requires_grad=True):
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError("requires_grad_(): argument 'requires_grad' (position 1) must be "
+                            "bool, not %s" % type(requires_grad).__name__)
         self.set_requires_grad(bool(requires_grad), True)
         return self
 
@@ -68,7 +77,8 @@ cdef class Tensor:
     @property
     def grad(self):
         if self.grad_fn_ is not None and self.retain_ref is None:
-            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+            # stacklevel 1: a compiled property has no frame of its own, so level 1 is the caller
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=1)
         return self.grad_
 
     @grad.setter
@@ -201,7 +211,11 @@ cdef class Tensor:
     def type(self, dtype=None, non_blocking=False, **kwargs):
         if dtype is None:
             return "%s.%s" % (MODULE_NAME, dtype_of_array(self.array).legacy_name)
-        return to_dtype_op(self, to_dtype(dtype), False)
+        try:
+            target = to_dtype(dtype)
+        except TypeError:
+            raise ValueError("invalid type: %r" % (dtype,))
+        return to_dtype_op(self, target, False)
 
     # -- conversions -------------------------------------------------------------------------
 
@@ -239,8 +253,8 @@ cdef class Tensor:
     def __bool__(self):
         cdef Py_ssize_t n = cnp.PyArray_SIZE(self.array)
         if n != 1:
-            raise RuntimeError("Boolean value of Tensor with %s values is ambiguous"
-                               % ("no" if n == 0 else "more than one"))
+            raise RuntimeError("Boolean value of Tensor with %s is ambiguous"
+                               % ("no values" if n == 0 else "more than one value"))
         return bool(self.array.reshape(-1)[0])
 
     cdef object scalar_value(self, str kind):
@@ -496,13 +510,13 @@ cdef class Tensor:
         return sub(self, other, alpha=alpha)
 
     def mul(self, other):
-        return binary_op(AG_MUL, self, other)
+        return mul(self, other)
 
     def div(self, other, *, rounding_mode=None):
         return div(self, other, rounding_mode=rounding_mode)
 
     def true_divide(self, other):
-        return binary_op(AG_DIV, self, other)
+        return div(self, other)
 
     def floor_divide(self, other):
         return floor_divide(self, other)
@@ -601,22 +615,22 @@ cdef class Tensor:
         return logical_not(self)
 
     def eq(self, other):
-        return compare(np.equal, self, other)
+        return eq(self, other)
 
     def ne(self, other):
-        return compare(np.not_equal, self, other)
+        return ne(self, other)
 
     def lt(self, other):
-        return compare(np.less, self, other)
+        return lt(self, other)
 
     def le(self, other):
-        return compare(np.less_equal, self, other)
+        return le(self, other)
 
     def gt(self, other):
-        return compare(np.greater, self, other)
+        return gt(self, other)
 
     def ge(self, other):
-        return compare(np.greater_equal, self, other)
+        return ge(self, other)
 
     def equal(self, other):
         return equal(self, other)
@@ -664,11 +678,11 @@ cdef class Tensor:
     def logsumexp(self, dim, keepdim=False, **kw):
         return logsumexp(self, dim, keepdim, **kw)
 
-    def softmax(self, dim=None, dtype=None, **kw):
-        return softmax(self, dim, dtype=dtype, **kw)
+    def softmax(self, dim, dtype=None):
+        return softmax(self, dim, dtype=dtype)
 
-    def log_softmax(self, dim=None, dtype=None, **kw):
-        return log_softmax(self, dim, dtype=dtype, **kw)
+    def log_softmax(self, dim, dtype=None):
+        return log_softmax(self, dim, dtype=dtype)
 
     def cumsum(self, dim, *, dtype=None):
         return cumsum(self, dim, dtype=dtype)
@@ -786,10 +800,10 @@ cdef class Tensor:
         return copy_(self, src)
 
     def clamp_(self, min=None, max=None):
-        return inplace_unary_result(self, clamp(self.detach(), min, max), "clamp_")
+        return clamp_(self, min, max)
 
     def clip_(self, min=None, max=None):
-        return inplace_unary_result(self, clamp(self.detach(), min, max), "clamp_")
+        return clamp_(self, min, max)
 
     def masked_fill_(self, mask, value):
         return masked_fill_(self, mask, value)

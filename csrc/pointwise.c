@@ -46,8 +46,8 @@ void ag_unary_forward(int op, int dtype, const void *x, void *y, ag_size n)
 
 /* ---- unary backward ----------------------------------------------------------------------- */
 
-/* sign(x) with sign(0) = 0 and NaN kept, the derivative torch uses for abs */
-#define SIGN(T, v) ((v) > 0 ? (T)1 : ((v) < 0 ? (T)-1 : (v) * (T)0))
+/* sign(x) with sign(0) = sign(NaN) = 0: the derivative torch uses for abs */
+#define SIGN(T, v) ((v) > 0 ? (T)1 : ((v) < 0 ? (T)-1 : (T)0))
 
 #define DEFINE_UNARY_BACKWARD(NAME, T, SIN, COS)                                                \
     static void NAME(int op, const T *g, const T *x, const T *y, T *gx, ag_size n)              \
@@ -66,8 +66,9 @@ void ag_unary_forward(int op, int dtype, const void *x, void *y, ag_size n)
         case AG_COS: for (i = 0; i < n; i++) gx[i] = -g[i] * SIN(x[i]); break;                  \
         case AG_TANH: for (i = 0; i < n; i++) gx[i] = g[i] * ((T)1 - y[i] * y[i]); break;       \
         case AG_SIGMOID: for (i = 0; i < n; i++) gx[i] = g[i] * ((T)1 - y[i]) * y[i]; break;    \
-        /* both operands loaded first, so the compiler emits a blend instead of a branch */   \
-        case AG_RELU: for (i = 0; i < n; i++) { T gi = g[i]; gx[i] = y[i] > 0 ? gi : 0; } break; \
+        /* both operands loaded first, so the compiler emits a blend instead of a branch;    \
+           written as `y <= 0` so that a NaN output passes the gradient, as torch's does */   \
+        case AG_RELU: for (i = 0; i < n; i++) { T gi = g[i]; gx[i] = y[i] <= 0 ? 0 : gi; } break; \
         case AG_RECIPROCAL: for (i = 0; i < n; i++) gx[i] = -g[i] * y[i] * y[i]; break;         \
         }                                                                                       \
     }
