@@ -91,6 +91,8 @@ cdef class Tensor:
             raise TypeError("assigned grad expected to be a Tensor or None but got grad of type %s"
                             % type(value).__name__)
         g = <Tensor>value
+        if g is self:
+            raise RuntimeError("can't assign Variable as its own grad")
         if cnp.PyArray_TYPE(g.array) != cnp.PyArray_TYPE(self.array):
             raise RuntimeError("assigned grad has data of a different type")
         if not same_shape(g.array, self.array):

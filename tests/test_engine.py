@@ -307,3 +307,9 @@ def test_memory_stays_flat_over_a_thousand_training_steps():
     assert last_loss < first_loss
     # a leak of even one small array per step would add tens of kilobytes
     assert end - settled < 10_000, end - settled
+
+
+def test_a_tensor_cannot_be_its_own_grad():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="can't assign Variable as its own grad"):
+        x.grad = x
