@@ -49,6 +49,66 @@ def _set_grad_enabled(bint enabled):
     ag_set_grad_enabled(enabled)
 
 
+# -- the C kernels, with the GIL released for large arrays --------------------------------------
+# Below NOGIL_ELEMENTS releasing and re-taking the GIL would cost more than the loop; above it,
+# other Python threads (a data loader, say) run while the loop does.
+
+cdef enum:
+    NOGIL_ELEMENTS = 65536
+
+
+cdef inline void run_unary_forward(int op, int k, const void *x, void *y, ag_size n) noexcept:
+    if n < NOGIL_ELEMENTS:
+        ag_unary_forward(op, k, x, y, n)
+    else:
+        with nogil:
+            ag_unary_forward(op, k, x, y, n)
+
+
+cdef inline void run_unary_backward(int op, int k, const void *g, const void *x, const void *y,
+                                    void *gx, ag_size n) noexcept:
+    if n < NOGIL_ELEMENTS:
+        ag_unary_backward(op, k, g, x, y, gx, n)
+    else:
+        with nogil:
+            ag_unary_backward(op, k, g, x, y, gx, n)
+
+
+cdef inline void run_binary(int op, int k, const void *a, const void *b, void *out,
+                            ag_size n) noexcept:
+    if n < NOGIL_ELEMENTS:
+        ag_binary(op, k, a, b, out, n)
+    else:
+        with nogil:
+            ag_binary(op, k, a, b, out, n)
+
+
+cdef inline void run_binary_scalar(int op, int k, const void *a, double s, void *out,
+                                   ag_size n) noexcept:
+    if n < NOGIL_ELEMENTS:
+        ag_binary_scalar(op, k, a, s, out, n)
+    else:
+        with nogil:
+            ag_binary_scalar(op, k, a, s, out, n)
+
+
+cdef inline void run_div_backward_other(int k, const void *g, const void *a, const void *b,
+                                        void *gb, ag_size n) noexcept:
+    if n < NOGIL_ELEMENTS:
+        ag_div_backward_other(k, g, a, b, gb, n)
+    else:
+        with nogil:
+            ag_div_backward_other(k, g, a, b, gb, n)
+
+
+cdef inline void run_accumulate(int k, void *dst, const void *src, ag_size n) noexcept:
+    if n < NOGIL_ELEMENTS:
+        ag_accumulate(k, dst, src, n)
+    else:
+        with nogil:
+            ag_accumulate(k, dst, src, n)
+
+
 # -- helpers shared by every family -----------------------------------------------------------
 
 cdef inline Tensor new_tensor(cnp.ndarray arr):

@@ -281,7 +281,7 @@ cdef accumulate_into(cnp.ndarray dst, cnp.ndarray src):
     """dst += src, in place; both have the same shape."""
     cdef int k = kernel_code_pair(dst, src)
     if k >= 0:
-        ag_accumulate(k, cnp.PyArray_DATA(dst), cnp.PyArray_DATA(src), cnp.PyArray_SIZE(dst))
+        run_accumulate(k, cnp.PyArray_DATA(dst), cnp.PyArray_DATA(src), cnp.PyArray_SIZE(dst))
     else:
         np.add(dst, src, out=dst, casting="unsafe")
 
@@ -307,7 +307,7 @@ cdef cnp.ndarray add_arrays(cnp.ndarray a, cnp.ndarray b):
     cdef cnp.ndarray out
     if k >= 0:
         out = empty_like_array(a)
-        ag_binary(AG_ADD, k, cnp.PyArray_DATA(a), cnp.PyArray_DATA(b), cnp.PyArray_DATA(out),
+        run_binary(AG_ADD, k, cnp.PyArray_DATA(a), cnp.PyArray_DATA(b), cnp.PyArray_DATA(out),
                   cnp.PyArray_SIZE(a))
         return out
     return np.add(a, b)

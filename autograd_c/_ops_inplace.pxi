@@ -91,14 +91,14 @@ cdef Tensor inplace_binary(int op, Tensor self, object other, object alpha):
         if a == 1.0:
             k = kernel_code_pair(self.array, (<Tensor>other).array)
             if k >= 0:
-                ag_binary(op, k, cnp.PyArray_DATA(self.array), cnp.PyArray_DATA((<Tensor>other).array),
+                run_binary(op, k, cnp.PyArray_DATA(self.array), cnp.PyArray_DATA((<Tensor>other).array),
                           cnp.PyArray_DATA(self.array), cnp.PyArray_SIZE(self.array))
                 bump_version(self)
                 return self
     elif type(other) is float or type(other) is int:
         k = kernel_code(self.array)
         if k >= 0:
-            ag_binary_scalar(op if a == 1.0 or op == AG_MUL or op == AG_DIV else AG_ADD, k,
+            run_binary_scalar(op if a == 1.0 or op == AG_MUL or op == AG_DIV else AG_ADD, k,
                              cnp.PyArray_DATA(self.array),
                              <double>other if a == 1.0 or op == AG_MUL or op == AG_DIV else
                              (<double>other) * a * (-1.0 if op == AG_SUB else 1.0),

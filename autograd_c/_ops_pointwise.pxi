@@ -101,7 +101,7 @@ cdef class UnaryBackward(Node):
             g = grad if cnp.PyArray_TYPE(grad) == cnp.PyArray_TYPE(saved) else grad.astype(saved.dtype)
             g = c_contiguous(g)
             gx = empty_like_array(saved)
-            ag_unary_backward(self.op, kernel_code(saved), cnp.PyArray_DATA(g),
+            run_unary_backward(self.op, kernel_code(saved), cnp.PyArray_DATA(g),
                               cnp.PyArray_DATA(saved), cnp.PyArray_DATA(saved),
                               cnp.PyArray_DATA(gx), cnp.PyArray_SIZE(saved))
         if self.input_dtype is not None:
@@ -134,7 +134,7 @@ cdef Tensor unary_op(int op, object x_obj):
     if cnp.PyArray_SIZE(a) >= SIMD_THRESHOLD:
         numpy_unary_forward(op, a, out)
     else:
-        ag_unary_forward(op, k, cnp.PyArray_DATA(a), cnp.PyArray_DATA(out), cnp.PyArray_SIZE(a))
+        run_unary_forward(op, k, cnp.PyArray_DATA(a), cnp.PyArray_DATA(out), cnp.PyArray_SIZE(a))
     cdef Tensor result = new_tensor(out if result_dtype is None else out.astype(result_dtype))
     if not wants_grad(x):
         return result
@@ -207,7 +207,7 @@ cdef cnp.ndarray negate(cnp.ndarray g):
     if k < 0:
         return as_array(np.negative(g))
     out = empty_like_array(g)
-    ag_unary_forward(AG_NEG, k, cnp.PyArray_DATA(g), cnp.PyArray_DATA(out), cnp.PyArray_SIZE(g))
+    run_unary_forward(AG_NEG, k, cnp.PyArray_DATA(g), cnp.PyArray_DATA(out), cnp.PyArray_SIZE(g))
     return out
 
 
@@ -255,7 +255,7 @@ cdef cnp.ndarray scale(cnp.ndarray g, double s):
     if k < 0:
         return as_array(np.multiply(g, g.dtype.type(s)))
     out = empty_like_array(g)
-    ag_binary_scalar(AG_MUL, k, cnp.PyArray_DATA(g), s, cnp.PyArray_DATA(out), cnp.PyArray_SIZE(g))
+    run_binary_scalar(AG_MUL, k, cnp.PyArray_DATA(g), s, cnp.PyArray_DATA(out), cnp.PyArray_SIZE(g))
     return out
 
 
@@ -266,7 +266,7 @@ cdef cnp.ndarray kernel_or_ufunc(int op, cnp.ndarray a, cnp.ndarray b, object uf
         with np.errstate(all="ignore"):
             return as_array(ufunc(a, b))
     out = empty_like_array(a)
-    ag_binary(op, k, cnp.PyArray_DATA(a), cnp.PyArray_DATA(b), cnp.PyArray_DATA(out),
+    run_binary(op, k, cnp.PyArray_DATA(a), cnp.PyArray_DATA(b), cnp.PyArray_DATA(out),
               cnp.PyArray_SIZE(a))
     return out
 
@@ -288,7 +288,7 @@ cdef cnp.ndarray div_backward_other(cnp.ndarray g, cnp.ndarray a, cnp.ndarray b)
     cdef cnp.ndarray out
     if k >= 0 and kernel_code_pair(g, a) == k:
         out = empty_like_array(a)
-        ag_div_backward_other(k, cnp.PyArray_DATA(g), cnp.PyArray_DATA(a), cnp.PyArray_DATA(b),
+        run_div_backward_other(k, cnp.PyArray_DATA(g), cnp.PyArray_DATA(a), cnp.PyArray_DATA(b),
                               cnp.PyArray_DATA(out), cnp.PyArray_SIZE(a))
         return out
     with np.errstate(all="ignore"):
@@ -316,7 +316,7 @@ cdef object binary_op(int op, Tensor a, object other, double alpha=1.0):
             k = kernel_code_pair(a.array, b.array)
             if k >= 0:
                 out = empty_like_array(a.array)
-                ag_binary(op, k, cnp.PyArray_DATA(a.array), cnp.PyArray_DATA(b.array),
+                run_binary(op, k, cnp.PyArray_DATA(a.array), cnp.PyArray_DATA(b.array),
                           cnp.PyArray_DATA(out), cnp.PyArray_SIZE(out))
                 return record_binary(op, a, b, new_tensor(out), alpha)
         return binary_general(op, a, b, alpha)
@@ -326,7 +326,7 @@ cdef object binary_op(int op, Tensor a, object other, double alpha=1.0):
             check_int_scalar(other)
         if k >= 0:
             out = empty_like_array(a.array)
-            ag_binary_scalar(op, k, cnp.PyArray_DATA(a.array), <double>other,
+            run_binary_scalar(op, k, cnp.PyArray_DATA(a.array), <double>other,
                              cnp.PyArray_DATA(out), cnp.PyArray_SIZE(out))
             return record_binary(op, a, other, new_tensor(out), alpha)
     if is_scalar(other):

@@ -1,5 +1,6 @@
 """Engine semantics: how gradients flow, accumulate and are freed."""
 import gc
+import sys
 import subprocess
 import sys
 import textwrap
@@ -313,3 +314,29 @@ def test_a_tensor_cannot_be_its_own_grad():
     x = leaf([1.0, 2.0])
     with pytest.raises(RuntimeError, match="can't assign Variable as its own grad"):
         x.grad = x
+
+
+def test_large_kernels_release_the_gil():
+    # With a switch interval of minutes the interpreter never forces a thread switch: the main
+    # thread can run while the worker is alive only if the worker's kernel released the GIL.
+    a, b = torch.ones(2_000_000), torch.ones(2_000_000)
+    started = threading.Event()
+
+    def work():
+        started.set()
+        for _ in range(20):
+            a * b
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(300)
+    try:
+        worker = threading.Thread(target=work)
+        worker.start()
+        started.wait()
+        ran_alongside = 0
+        while worker.is_alive() and ran_alongside < 1000:
+            ran_alongside += 1
+        worker.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert ran_alongside > 0
