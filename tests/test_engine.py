@@ -1,6 +1,5 @@
 """Engine semantics: how gradients flow, accumulate and are freed."""
 import gc
-import sys
 import subprocess
 import sys
 import textwrap
