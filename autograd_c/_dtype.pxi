@@ -88,17 +88,23 @@ def set_default_dtype(d):
     default_float = d
 
 
-SUPPORTED_NUMPY = ("float64, float32, float16, complex64, complex128, int64, int32, int16, "
-                   "int8, uint8, and bool")
+# torch's list without the complex types, which autograd_c does not have
+SUPPORTED_NUMPY = "float64, float32, float16, int64, int32, int16, int8, uint8, and bool"
 
 
 cdef inline dtype dtype_of_array(object arr):
     """Our dtype for an ndarray; TypeError with torch's words for a type we do not have."""
     d = DTYPE_BY_TYPENUM.get(cnp.PyArray_TYPE(<cnp.ndarray>arr))
     if d is None:
-        raise TypeError("can't convert np.ndarray of type numpy.%s. The only supported types are: %s."
-                        % (np.dtype(arr.dtype).name, SUPPORTED_NUMPY))
+        raise TypeError("can't convert np.ndarray of type %s. The only supported types are: %s."
+                        % (numpy_type_name(arr.dtype), SUPPORTED_NUMPY))
     return <dtype>d
+
+
+cdef str numpy_type_name(object np_dtype):
+    """How torch names a numpy scalar type: numpy.str_, numpy.object_, numpy.uint16."""
+    t = np.dtype(np_dtype).type
+    return "%s.%s" % ("numpy", t.__name__)
 
 
 cpdef dtype to_dtype(object d):

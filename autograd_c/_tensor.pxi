@@ -248,7 +248,7 @@ cdef class Tensor:
         return int(self.scalar_value("int"))
 
     def __index__(self):
-        if dtype_of_array(self.array).category == CAT_FLOAT:
+        if dtype_of_array(self.array).category == CAT_FLOAT or cnp.PyArray_SIZE(self.array) != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.scalar_value("index"))
 
