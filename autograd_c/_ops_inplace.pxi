@@ -49,8 +49,6 @@ cdef Tensor snapshot(Tensor self):
     cdef Tensor snap = new_tensor(self.array.copy())
     snap.grad_fn_ = self.grad_fn_
     snap.needs_grad = self.needs_grad
-    if self.grad_fn_ is None and self.needs_grad:
-        snap.accumulator_ = NULL
     return snap
 
 
@@ -98,11 +96,9 @@ cdef Tensor inplace_binary(int op, Tensor self, object other, object alpha):
     elif type(other) is float or type(other) is int:
         k = kernel_code(self.array)
         if k >= 0:
-            run_binary_scalar(op if a == 1.0 or op == AG_MUL or op == AG_DIV else AG_ADD, k,
-                             cnp.PyArray_DATA(self.array),
-                             <double>other if a == 1.0 or op == AG_MUL or op == AG_DIV else
-                             (<double>other) * a * (-1.0 if op == AG_SUB else 1.0),
-                             cnp.PyArray_DATA(self.array), cnp.PyArray_SIZE(self.array))
+            # alpha scales the operand of add_/sub_ (it is always 1 for mul_/div_)
+            run_binary_scalar(op, k, cnp.PyArray_DATA(self.array), (<double>other) * a,
+                              cnp.PyArray_DATA(self.array), cnp.PyArray_SIZE(self.array))
             bump_version(self)
             return self
     A = operand_array(self, rd)

@@ -107,3 +107,24 @@ def test_cuda_is_absent():
     assert torch.cuda.is_available() is False
     with pytest.raises(AssertionError):
         torch.zeros(2).to("cuda")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_in_place_arithmetic_with_alpha_matches_out_of_place(dtype):
+    x = torch.ones(3, dtype=dtype)
+    other = torch.tensor([1.0, 2.0, 3.0], dtype=dtype)
+    x.add_(2, alpha=3).sub_(1, alpha=2).mul_(2).div_(4)
+    assert x.tolist() == [2.5, 2.5, 2.5]
+    x.add_(other, alpha=-1).sub_(other, alpha=0.5)
+    assert x.tolist() == [1.0, -0.5, -2.0]
+    version = x._version
+    x += 1
+    assert x._version == version + 1
+
+
+def test_optimizer_style_update_on_a_leaf_under_no_grad():
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    with torch.no_grad():
+        w.add_(w.grad, alpha=-0.25)
+    assert w.tolist() == [0.5, 1.0] and w.requires_grad and w.is_leaf
