@@ -1,6 +1,7 @@
 """Train a two-layer network on the two-moons problem with raw tensors and manual SGD.
 
-    python -m autograd_c.examples.moons [--steps 2000] [--hidden 32] [--seed 0]
+    autograd-c-moons [--steps 2000] [--hidden 32] [--seed 0]
+    python -m autograd_c.examples.moons ...      (from outside the source tree)
 
 Everything the network needs is a tensor op: a matmul, tanh, a softmax cross-entropy written
 with logsumexp, backward(), and an in-place update under no_grad(). It prints the loss as it
@@ -76,5 +77,10 @@ def main(argv=None):
     return accuracy
 
 
-if __name__ == "__main__":
+def cli():
+    """The console script `autograd-c-moons` (its exit status must not be the accuracy)."""
     main()
+
+
+if __name__ == "__main__":
+    cli()
