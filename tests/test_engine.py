@@ -250,10 +250,11 @@ CHAIN_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_million_node_chain_forward_backward_and_teardown():
+def test_million_node_chain_forward_backward_and_teardown(tmp_path):
     script = CHAIN_SCRIPT.replace("N", "1_000_000")
+    # run outside the source tree: `python -c` puts the working directory first on sys.path
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=600)
+                          timeout=600, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
 
