@@ -148,8 +148,13 @@ cdef class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) times `gradient` into the .grad of every leaf."""
-        from autograd_c.autograd import backward as autograd_backward
-        autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        if create_graph or inputs is not None or not (gradient is None or isinstance(gradient, Tensor)):
+            # the uncommon forms (a sequence of gradients, options not supported yet) go through
+            # autograd.backward, which explains each; the common one goes straight to the engine
+            from autograd_c.autograd import backward as autograd_backward
+            autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+            return
+        _run_backward((self,), (gradient,), bool(retain_graph))
 
     # -- shape and type ---------------------------------------------------------------------
 
