@@ -28,6 +28,7 @@ from autograd_c._creation import _legacy_type
 from autograd_c._tensor_str import get_printoptions, printoptions, set_printoptions
 from autograd_c import autograd, cuda
 from autograd_c.autograd import enable_grad, no_grad, set_grad_enabled
+from autograd_c import nn, optim
 
 __version__ = "0.1.0"
 

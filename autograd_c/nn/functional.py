@@ -1,0 +1,499 @@
+"""torch.nn.functional for autograd_c, built from autograd_c's differentiable tensor ops.
+
+Every function here composes existing ops (no compiled code of its own), so gradients flow
+through the engine as for any other expression.
+"""
+import math
+import warnings
+
+import numpy as np
+
+import autograd_c as _ac
+from autograd_c._C import _from_array, _array_of
+
+__all__ = [
+    "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softmax", "log_softmax",
+    "linear", "one_hot", "dropout", "pad", "embedding",
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# reductions
+# ---------------------------------------------------------------------------------------------
+
+def _legacy_reduction(size_average, reduce, stacklevel=3):
+    if size_average is None:
+        size_average = True
+    if reduce is None:
+        reduce = True
+    if size_average and reduce:
+        ret = "mean"
+    elif reduce:
+        ret = "sum"
+    else:
+        ret = "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+        stacklevel=stacklevel)
+    return ret
+
+
+def _check_reduction(reduction):
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _reduction_of(size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, stacklevel=4)
+    _check_reduction(reduction)
+    return reduction
+
+
+# ---------------------------------------------------------------------------------------------
+# activations
+# ---------------------------------------------------------------------------------------------
+
+def relu(input, inplace=False):
+    if inplace:
+        # clamp_ is recorded by the engine: on a leaf that requires grad it raises torch's
+        # error, on a non-leaf it is differentiated like torch's relu_.
+        return input.clamp_(min=0)
+    return input.relu()
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    if inplace:
+        src = input.clone()
+        return input.copy_(_ac.where(src > 0, src, src * negative_slope))
+    return _ac.where(input > 0, input, input * negative_slope)
+
+
+def _erfc_np(a):
+    return np.asarray(np.frompyfunc(math.erfc, 1, 1)(a), dtype=np.float64)
+
+
+def gelu(input, approximate="none"):
+    if approximate == "tanh":
+        k = math.sqrt(2.0 / math.pi)
+        inner = k * (input + 0.044715 * input * input * input)
+        return 0.5 * input * (1.0 + inner.tanh())
+    if approximate != "none":
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    # Exact (erf-based) GELU. autograd_c has no erf op, so the value x * Phi(x) and its
+    # derivative Phi(x) + x * phi(x) are computed with math.erfc, and combined as
+    #     value + derivative * (x - x.detach())
+    # whose value is exactly x * Phi(x) and whose gradient is exactly the GELU derivative.
+    x = _array_of(input.detach())
+    if not np.issubdtype(x.dtype, np.floating):
+        raise RuntimeError("\"GeluKernelImpl\" not implemented for '%s'"
+                           % _SCALAR_NAMES.get(str(input.dtype).split(".")[-1], str(input.dtype)))
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _gelu_exact(input, x)
+
+
+def _gelu_exact(input, x):
+    x64 = x.astype(np.float64)
+    cdf = 0.5 * _erfc_np(-x64 / math.sqrt(2.0))      # erfc keeps the negative tail accurate
+    value = _from_array(np.array(x64 * cdf, dtype=x.dtype, order="C"))
+    if not (input.requires_grad and _ac.is_grad_enabled()):
+        return value
+    pdf = np.exp(-0.5 * x64 * x64) / math.sqrt(2.0 * math.pi)
+    deriv = _from_array(np.array(cdf + x64 * pdf, dtype=x.dtype, order="C"))
+    delta = input - input.detach()       # exactly zero, gradient one
+    if not np.isfinite(x).all():
+        delta = _ac.where(input.isfinite(), delta, _ac.zeros_like(delta))
+        deriv = _from_array(np.array(np.nan_to_num(_array_of(deriv), nan=0.0), order="C"))
+    return value + deriv * delta
+
+
+def silu(input, inplace=False):
+    if inplace:
+        # compute from a copy so that the write into input does not invalidate saved tensors
+        src = input.clone()
+        return input.copy_(src * src.sigmoid())
+    return input * input.sigmoid()
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def _get_softmax_dim(name, ndim, stacklevel):
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. "
+        "Change the call to include dim=X as an argument.",
+        stacklevel=stacklevel,
+    )
+    if ndim == 0 or ndim == 1 or ndim == 3:
+        return 0
+    return 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _get_softmax_dim("softmax", input.dim(), _stacklevel)
+    if dtype is not None:
+        input = input.to(dtype)
+    return input.softmax(dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _get_softmax_dim("log_softmax", input.dim(), _stacklevel)
+    if dtype is not None:
+        input = input.to(dtype)
+    return input.log_softmax(dim)
+
+
+def linear(input, weight, bias=None):
+    if weight.dim() == 2:
+        out = input.matmul(weight.t())
+    else:
+        out = input.matmul(weight)
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def one_hot(tensor, num_classes=-1):
+    if tensor.dtype != _ac.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel() == 0:
+        if num_classes <= 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    else:
+        if int(tensor.min()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if num_classes == -1:
+            num_classes = int(tensor.max()) + 1
+        elif int(tensor.max()) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    classes = _ac.arange(num_classes, dtype=_ac.int64)
+    return (tensor.unsqueeze(-1) == classes).long()
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        scale = _ac.zeros_like(input)
+    else:
+        keep = _ac.rand(input.shape, dtype=input.dtype) >= p
+        scale = keep.to(input.dtype) * (1.0 / (1.0 - p))
+    if inplace:
+        return input.mul_(scale)
+    return input * scale
+
+
+def pad(input, pad, mode="constant", value=None):
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode '{mode}' is not supported by autograd_c (only 'constant')")
+    pad = list(pad)
+    if len(pad) % 2 != 0:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but got padding length %d and input of dimension %d" % (len(pad), input.dim()))
+    if value is None:
+        value = 0
+    out = input
+    for i in range(len(pad) // 2):
+        dim = input.dim() - 1 - i
+        left, right = int(pad[2 * i]), int(pad[2 * i + 1])
+        size = out.shape[dim]
+        start = -left if left < 0 else 0
+        stop = size + right if right < 0 else size
+        if stop - start < 0 or (stop - start + max(left, 0) + max(right, 0)) < 0:
+            raise RuntimeError(
+                "The input size %d, plus negative padding %d and %d resulted in a negative "
+                "output size, which is invalid. Check dimension %d of your input."
+                % (size, left, right, dim))
+        if start != 0 or stop != size:
+            out = out.narrow(dim, start, stop - start)
+        pieces = []
+        if left > 0:
+            shape = list(out.shape)
+            shape[dim] = left
+            pieces.append(_ac.full(shape, value, dtype=out.dtype))
+        pieces.append(out)
+        if right > 0:
+            shape = list(out.shape)
+            shape[dim] = right
+            pieces.append(_ac.full(shape, value, dtype=out.dtype))
+        if len(pieces) > 1:
+            out = _ac.cat(pieces, dim)
+    if out is input:
+        out = input.clone()
+    return out
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError(
+            "embedding: max_norm, scale_grad_by_freq and sparse are not supported by autograd_c")
+    if padding_idx is not None:
+        num = weight.shape[0]
+        if padding_idx > 0:
+            if padding_idx >= num:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+        elif padding_idx < 0:
+            if padding_idx < -num:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx = num + padding_idx
+    out = weight[input]
+    if padding_idx is not None and out.requires_grad:
+        mask = (input == padding_idx).unsqueeze(-1)
+        out = _ac.where(mask, out.detach(), out)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# losses
+# ---------------------------------------------------------------------------------------------
+
+def _warn_size(input, target):
+    if target.size() != input.size():
+        warnings.warn(
+            f"Using a target size ({target.size()}) that is different to the input size "
+            f"({input.size()}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            stacklevel=3,
+        )
+
+
+def _pointwise_loss(loss, weight, reduction):
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def _weighted(loss, input, weight, reduction, mean_by_weight):
+    """torch's Python path for losses given a weight (mse_loss, l1_loss, huber_loss)."""
+    if weight.size() != input.size():
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.sum() / weight.sum() if mean_by_weight else loss.mean()
+    raise ValueError(
+        f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _warn_size(input, target)
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    diff = input - target
+    if weight is not None:
+        return _weighted(diff * diff, input, weight, reduction, True)
+    _check_reduction(reduction)
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _warn_size(input, target)
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    loss = (input - target).abs()
+    if weight is not None:
+        return _weighted(loss, input, weight, reduction, True)
+    _check_reduction(reduction)
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    _warn_size(input, target)
+    reduction = _reduction_of(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    ad = (input - target).abs()
+    if beta == 0.0:
+        return _reduce(ad, reduction)
+    loss = _ac.where(ad < beta, 0.5 * ad * ad / beta, ad - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _warn_size(input, target)
+    if weight is None:
+        _check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    ad = (input - target).abs()
+    loss = _ac.where(ad < delta, 0.5 * ad * ad, delta * (ad - 0.5 * delta))
+    if weight is not None:
+        return _weighted(loss, input, weight, reduction, False)
+    return _reduce(loss, reduction)
+
+
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int32": "Int",
+                 "int16": "Short", "int8": "Char", "bool": "Bool", "uint8": "Byte", "int64": "Long"}
+
+
+def _nll_flat(input, target, weight, ignore_index):
+    """Per-element loss and weight, shaped like target, for (N, C, d...) or (C,) input."""
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if input.dim() == 1:
+        if target.dim() != 0:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        n_classes = input.shape[0]
+        logp = input.unsqueeze(0)
+        tgt = target.reshape(1)
+        out_shape = ()
+    else:
+        if target.dim() == 0 or input.shape[0] != target.shape[0]:
+            raise ValueError(
+                f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                f"({target.shape[0] if target.dim() > 0 else 0}).")
+        n_classes = input.shape[1]
+        if input.dim() == 2:
+            if target.dim() != 1:
+                raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+            logp = input
+        else:
+            expected = (input.shape[0],) + tuple(input.shape[2:])
+            if tuple(target.shape) != expected:
+                raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
+            perm = [0] + list(range(2, input.dim())) + [1]
+            logp = input.permute(*perm).reshape(-1, n_classes)
+        tgt = target.reshape(-1)
+        out_shape = tuple(target.shape)
+    if target.dtype not in (_ac.int64, _ac.uint8):
+        raise RuntimeError(
+            "expected target dtype to be Long or Byte, but got %s" % _SCALAR_NAMES.get(
+                str(target.dtype).split(".")[-1], str(target.dtype)))
+    if weight is not None and weight.numel() != n_classes:
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {n_classes} classes or no classes "
+            f"but got weight tensor of shape: {list(weight.shape)}")
+    tgt = tgt.long()
+    valid = tgt != ignore_index
+    safe = _ac.where(valid, tgt, _ac.zeros_like(tgt))
+    if safe.numel() > 0:
+        bad = (safe < 0) | (safe >= n_classes)
+        if bool(bad.any()):
+            raise IndexError(f"Target {int(tgt[bad][0])} is out of bounds.")
+    picked = logp.gather(1, safe.unsqueeze(1)).squeeze(1)
+    validf = valid.to(logp.dtype)
+    w = validf if weight is None else weight[safe] * validf
+    loss = -picked * w
+    return loss.reshape(out_shape), w.reshape(out_shape)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    reduction = _reduction_of(size_average, reduce, reduction)
+    loss, w = _nll_flat(input, target, weight, ignore_index)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / w.sum()
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    reduction = _reduction_of(size_average, reduce, reduction)
+    if not (0.0 <= label_smoothing <= 1.0):
+        raise RuntimeError(
+            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.dim() == 1 else 1
+    n_classes = input.shape[class_dim]
+    if weight is not None and weight.numel() != n_classes:
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {n_classes} classes or no classes "
+            f"but got weight tensor of shape: {list(weight.shape)}")
+    logp = input.log_softmax(class_dim)
+    weight_b = None
+    if weight is not None:
+        shape = [1] * input.dim()
+        shape[class_dim] = n_classes
+        weight_b = weight.reshape(shape)
+
+    if target.is_floating_point() and tuple(target.shape) == tuple(input.shape):
+        # class probabilities
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        prod = logp * target
+        if weight_b is not None:
+            prod = prod * weight_b
+        if reduction == "none":
+            return -prod.sum(class_dim)
+        if reduction == "sum":
+            return -prod.sum()
+        if input.numel() == 0:
+            return -prod.sum() * float("nan")
+        return -prod.sum() / (input.numel() / n_classes)
+
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing <= 0:
+        return nll
+    if weight_b is not None:
+        smooth = -(logp * weight_b).sum(class_dim)
+    else:
+        smooth = -logp.sum(class_dim)
+    ignore_mask = target == ignore_index
+    smooth = smooth.masked_fill(ignore_mask, 0.0)
+    if reduction == "mean":
+        if weight is not None:
+            kept = target[ignore_mask.logical_not()].reshape(-1).long()
+            ret = smooth.sum() / weight[kept].sum()
+        else:
+            ret = smooth.sum() / ignore_mask.logical_not().sum().to(smooth.dtype)
+    elif reduction == "sum":
+        ret = smooth.sum()
+    else:
+        ret = smooth
+    return (1 - label_smoothing) * nll + ret * (label_smoothing / n_classes)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    reduction = _reduction_of(size_average, reduce, reduction)
+    if target.size() != input.size():
+        raise ValueError(
+            f"Using a target size ({target.size()}) that is different to the input size "
+            f"({input.size()}) is deprecated. Please ensure they have the same size.")
+    if input.numel() > 0 and bool(((input < 0) | (input > 1)).any()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    log_x = input.log().clamp(min=-100)
+    log_1mx = (1 - input).log().clamp(min=-100)
+    loss = -(target * log_x + (1 - target) * log_1mx)
+    return _pointwise_loss(loss, weight, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    reduction = _reduction_of(size_average, reduce, reduction)
+    if target.size() != input.size():
+        raise ValueError(
+            f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    # log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)), stable for any x
+    log_sig = _ac.minimum(input, _ac.zeros_like(input)) - (1 + (-input.abs()).exp()).log()
+    if pos_weight is not None:
+        log_weight = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input - log_weight * log_sig
+    else:
+        loss = (1 - target) * input - log_sig
+    return _pointwise_loss(loss, weight, reduction)

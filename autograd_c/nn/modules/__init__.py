@@ -1,0 +1,7 @@
+from autograd_c.nn.modules.module import Module
+from autograd_c.nn.modules.linear import Linear, Identity, Flatten
+from autograd_c.nn.modules.activation import (
+    ReLU, LeakyReLU, Tanh, Sigmoid, Softmax, LogSoftmax, GELU, SiLU,
+)
+from autograd_c.nn.modules.container import Sequential, ModuleList, ModuleDict
+from autograd_c.nn.modules.loss import MSELoss, L1Loss, CrossEntropyLoss, NLLLoss

@@ -1,0 +1,71 @@
+"""RMSprop (torch.optim.RMSprop, single-tensor CPU path)."""
+from __future__ import annotations
+
+import autograd_c
+from autograd_c.optim.optimizer import Optimizer, _use_grad_for_differentiable
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        defaults = {
+            "lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps, "centered": centered,
+            "weight_decay": weight_decay, "capturable": capturable, "foreach": foreach,
+            "maximize": maximize, "differentiable": differentiable,
+        }
+        super().__init__(params, defaults)
+
+    @_use_grad_for_differentiable
+    def step(self, closure=None):
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr = group["lr"]
+            alpha = group["alpha"]
+            eps = group["eps"]
+            weight_decay = group["weight_decay"]
+            momentum = group["momentum"]
+            centered = group["centered"]
+            maximize = group["maximize"]
+            for p, grad in self._params_with_grad(group):
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = autograd_c.tensor(0.0, dtype=autograd_c.float32)
+                    state["square_avg"] = autograd_c.zeros_like(p)
+                    if momentum > 0:
+                        state["momentum_buffer"] = autograd_c.zeros_like(p)
+                    if centered:
+                        state["grad_avg"] = autograd_c.zeros_like(p)
+                if maximize:
+                    grad = -grad
+                square_avg = state["square_avg"]
+                state["step"] += 1
+                if weight_decay != 0:
+                    grad = grad.add(p, alpha=weight_decay)
+                square_avg.mul_(alpha).add_(grad * grad, alpha=1 - alpha)
+                if centered:
+                    grad_avg = state["grad_avg"]
+                    grad_avg.add_(grad - grad_avg, alpha=1 - alpha)
+                    avg = (square_avg - grad_avg * grad_avg).sqrt()
+                else:
+                    avg = square_avg.sqrt()
+                avg.add_(eps)
+                if momentum > 0:
+                    buf = state["momentum_buffer"]
+                    buf.mul_(momentum).add_(grad / avg)
+                    p.add_(buf, alpha=-lr)
+                else:
+                    p.add_(grad / avg, alpha=-lr)
+        return loss
