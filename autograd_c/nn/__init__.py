@@ -5,8 +5,11 @@ from autograd_c.nn.modules import (
     ReLU, LeakyReLU, Tanh, Sigmoid, Softmax, LogSoftmax, GELU, SiLU,
     Sequential, ModuleList, ModuleDict,
     MSELoss, L1Loss, CrossEntropyLoss, NLLLoss,
+    BCELoss, BCEWithLogitsLoss, SmoothL1Loss, HuberLoss,
+    Dropout, Embedding, LayerNorm,
 )
 from autograd_c.nn import init
+from autograd_c.nn import utils
 
 
 def __getattr__(name):

@@ -4,4 +4,10 @@ from autograd_c.nn.modules.activation import (
     ReLU, LeakyReLU, Tanh, Sigmoid, Softmax, LogSoftmax, GELU, SiLU,
 )
 from autograd_c.nn.modules.container import Sequential, ModuleList, ModuleDict
-from autograd_c.nn.modules.loss import MSELoss, L1Loss, CrossEntropyLoss, NLLLoss
+from autograd_c.nn.modules.loss import (
+    MSELoss, L1Loss, CrossEntropyLoss, NLLLoss,
+    BCELoss, BCEWithLogitsLoss, SmoothL1Loss, HuberLoss,
+)
+from autograd_c.nn.modules.dropout import Dropout
+from autograd_c.nn.modules.sparse import Embedding
+from autograd_c.nn.modules.normalization import LayerNorm
