@@ -12,6 +12,12 @@ def _index(idx, size):
     return idx % size
 
 
+
+def _renumber(container):
+    """Number the sub-modules 0, 1, 2, ... again after a deletion, as torch does."""
+    str_indices = [str(i) for i in range(len(container._modules))]
+    container.__dict__["_modules"] = OrderedDict(zip(str_indices, container._modules.values()))
+
 class Sequential(Module):
     def __init__(self, *args):
         super().__init__()
@@ -48,9 +54,7 @@ class Sequential(Module):
         else:
             key = self._get_item_by_idx(self._modules.keys(), idx)
             delattr(self, key)
-        # renumber, as torch does
-        str_indices = [str(i) for i in range(len(self._modules))]
-        self.__dict__["_modules"] = OrderedDict(zip(str_indices, self._modules.values()))
+        _renumber(self)
 
     def __len__(self):
         return len(self._modules)
@@ -133,8 +137,7 @@ class ModuleList(Module):
                 delattr(self, str(k))
         else:
             delattr(self, self._get_abs_string_index(idx))
-        str_indices = [str(i) for i in range(len(self._modules))]
-        self.__dict__["_modules"] = OrderedDict(zip(str_indices, self._modules.values()))
+        _renumber(self)
 
     def __len__(self):
         return len(self._modules)
