@@ -12,6 +12,7 @@ so that a Tensor method, the op it delegates to and the node that op records are
     _ops_shape.pxi      views, indexing, cat/stack/split, repeat, expand
     _ops_linalg.pxi     matmul, mm, bmm, dot, mv
     _ops_inplace.pxi    add_, mul_, ..., item assignment, and their version bookkeeping
+    _ops_nn.pxi         convolution, pooling and batch normalization
 """
 cimport cython
 cimport numpy as cnp
@@ -36,6 +37,7 @@ include "_ops_reduce.pxi"
 include "_ops_shape.pxi"
 include "_ops_linalg.pxi"
 include "_ops_inplace.pxi"
+include "_ops_nn.pxi"
 
 
 # -- grad mode: a thread-local flag in C (csrc/grad_mode.c) ---------------------------------

@@ -17,6 +17,7 @@ from autograd_c._C import (
     reshape, flatten, squeeze, unsqueeze, transpose, t, permute, narrow, split, chunk, unbind,
     gather, cat, concat, concatenate, stack,
     matmul, mm, bmm, dot, mv,
+    conv1d, conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, batch_norm,
 )
 from autograd_c._creation import (
     Generator, arange, as_tensor, default_generator, device, empty, empty_like, eye,
@@ -28,7 +29,8 @@ from autograd_c._creation import _legacy_type
 from autograd_c._tensor_str import get_printoptions, printoptions, set_printoptions
 from autograd_c import autograd, cuda
 from autograd_c.autograd import enable_grad, no_grad, set_grad_enabled
-from autograd_c import nn, optim
+from autograd_c import nn, optim, utils, models
+from autograd_c.serialization import save, load
 
 __version__ = "0.1.0"
 

@@ -45,3 +45,29 @@ cdef extern from "kernels.h" nogil:
     void ag_fill(int dtype, void *dst, double value, ag_size n)
     int ag_grad_enabled()
     void ag_set_grad_enabled(int enabled)
+
+    # sliding windows (csrc/window.c); the struct must match ag_window field for field
+    ctypedef struct ag_window:
+        ag_size in_h, in_w
+        ag_size out_h, out_w
+        ag_size kernel_h, kernel_w
+        ag_size stride_h, stride_w
+        ag_size pad_h, pad_w
+        ag_size dilation_h, dilation_w
+
+    void ag_im2col(int dtype, const ag_window *w, ag_size batch, ag_size channels, const void *x,
+                   void *cols)
+    void ag_col2im(int dtype, const ag_window *w, ag_size batch, ag_size channels,
+                   const void *cols, void *x)
+    void ag_max_pool(int dtype, const ag_window *w, ag_size planes, const void *x, void *y,
+                     int64_t *indices)
+    void ag_max_pool_backward(int dtype, const ag_window *w, ag_size planes, const void *g,
+                              const int64_t *indices, void *gx)
+    void ag_avg_pool(int dtype, const ag_window *w, ag_size planes, int count_include_pad,
+                     ag_size divisor, const void *x, void *y)
+    void ag_avg_pool_backward(int dtype, const ag_window *w, ag_size planes,
+                              int count_include_pad, ag_size divisor, const void *g, void *gx)
+    void ag_adaptive_avg_pool(int dtype, const ag_window *w, ag_size planes, const void *x,
+                              void *y)
+    void ag_adaptive_avg_pool_backward(int dtype, const ag_window *w, ag_size planes,
+                                       const void *g, void *gx)

@@ -62,4 +62,44 @@ void ag_fill(int dtype, void *dst, double value, ag_size n);
 int ag_grad_enabled(void);
 void ag_set_grad_enabled(int enabled);
 
+/* ---- sliding windows (csrc/window.c) ----------------------------------------------------- */
+
+/* The geometry of a 2-D sliding window over one (in_h x in_w) plane. Invariants the caller
+   checks: every size is positive except the pads (>= 0), and out_h/out_w are the output sizes
+   these parameters give (so every window starts inside the padded input). Must match
+   ag_window in _kernels.pxd. */
+typedef struct {
+    ag_size in_h, in_w;             /* input plane */
+    ag_size out_h, out_w;           /* output plane */
+    ag_size kernel_h, kernel_w;
+    ag_size stride_h, stride_w;
+    ag_size pad_h, pad_w;           /* implicit padding on each side */
+    ag_size dilation_h, dilation_w; /* 1 for pooling kernels that have no dilation */
+} ag_window;
+
+/* cols (channels*kernel_h*kernel_w, batch*out_h*out_w) from x (batch, channels, in_h, in_w). */
+void ag_im2col(int dtype, const ag_window *w, ag_size batch, ag_size channels, const void *x,
+               void *cols);
+/* x += the adjoint of im2col applied to cols; x must start zeroed for a plain col2im. */
+void ag_col2im(int dtype, const ag_window *w, ag_size batch, ag_size channels, const void *cols,
+               void *x);
+
+/* y and flat in-plane argmax indices over `planes` planes; padding never wins, NaN does. */
+void ag_max_pool(int dtype, const ag_window *w, ag_size planes, const void *x, void *y,
+                 int64_t *indices);
+/* gx[indices] += g, plane by plane. */
+void ag_max_pool_backward(int dtype, const ag_window *w, ag_size planes, const void *g,
+                          const int64_t *indices, void *gx);
+
+/* divisor > 0 overrides the window size as divisor (torch's divisor_override). */
+void ag_avg_pool(int dtype, const ag_window *w, ag_size planes, int count_include_pad,
+                 ag_size divisor, const void *x, void *y);
+void ag_avg_pool_backward(int dtype, const ag_window *w, ag_size planes, int count_include_pad,
+                          ag_size divisor, const void *g, void *gx);
+
+/* Only in/out sizes of w are read. */
+void ag_adaptive_avg_pool(int dtype, const ag_window *w, ag_size planes, const void *x, void *y);
+void ag_adaptive_avg_pool_backward(int dtype, const ag_window *w, ag_size planes, const void *g,
+                                   void *gx);
+
 #endif

@@ -239,8 +239,23 @@ def _stub_module(name: str, fromlist):
     return mods[-1] if fromlist else mods[0]
 
 
+def _torchvision_stand_in(target: str):
+    """`torchvision` for the seeds' ResNet-18 cells: target.models, built without downloads.
+
+    The tutorials ask for pretrained=True, which needs the network. What the cells print does
+    not depend on the weights, so the stand-in builds the same architecture from its default
+    initialisation (target.models.resnet18 itself refuses pretrained=True with a clear error).
+    """
+    models = importlib.import_module(target + ".models")
+    stand_in = types.ModuleType("torchvision")
+    stand_in.models = types.SimpleNamespace(
+        resnet18=lambda pretrained=False, **kwargs: models.resnet18(**kwargs))
+    return stand_in
+
+
 def _importer(target: str, stubbable=("pandas", "matplotlib")):
-    """__import__ that maps torch[.x] to target[.x] and stubs missing plotting libs."""
+    """__import__ that maps torch[.x] to target[.x], torchvision to a stand-in over
+    target.models, and stubs missing plotting libs."""
     real_import = builtins.__import__
 
     def _import(name, globals=None, locals=None, fromlist=(), level=0):
@@ -248,6 +263,8 @@ def _importer(target: str, stubbable=("pandas", "matplotlib")):
         if level == 0 and top == "torch":
             module = importlib.import_module(target + name[len("torch"):])
             return module if fromlist else importlib.import_module(target)
+        if level == 0 and name == "torchvision" and target != "torch":
+            return _torchvision_stand_in(target)
         try:
             return real_import(name, globals, locals, fromlist, level)
         except ImportError:

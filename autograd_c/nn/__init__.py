@@ -7,6 +7,7 @@ from autograd_c.nn.modules import (
     MSELoss, L1Loss, CrossEntropyLoss, NLLLoss,
     BCELoss, BCEWithLogitsLoss, SmoothL1Loss, HuberLoss,
     Dropout, Embedding, LayerNorm,
+    Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d,
 )
 from autograd_c.nn import init
 from autograd_c.nn import utils

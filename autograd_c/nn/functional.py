@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 import autograd_c as _ac
+from autograd_c import _C
 from autograd_c._C import _from_array, _array_of
 
 __all__ = [
@@ -195,6 +196,25 @@ def linear(input, weight, bias=None):
     if bias is not None:
         out = out + bias
     return out
+
+
+# Convolution, pooling and batch normalization are compiled ops (autograd_c/_ops_nn.pxi).
+conv1d = _C.conv1d
+conv2d = _C.conv2d
+avg_pool2d = _C.avg_pool2d
+adaptive_avg_pool2d = _C.adaptive_avg_pool2d
+batch_norm = _C.batch_norm
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _C.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    return _C.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def one_hot(tensor, num_classes=-1):

@@ -11,3 +11,6 @@ from autograd_c.nn.modules.loss import (
 from autograd_c.nn.modules.dropout import Dropout
 from autograd_c.nn.modules.sparse import Embedding
 from autograd_c.nn.modules.normalization import LayerNorm
+from autograd_c.nn.modules.conv import Conv1d, Conv2d
+from autograd_c.nn.modules.pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
+from autograd_c.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d

@@ -2,6 +2,9 @@
 from collections import OrderedDict, namedtuple
 import itertools
 
+import numpy as np
+
+from autograd_c import _creation
 from autograd_c._C import Tensor
 from autograd_c.autograd import no_grad
 from autograd_c.nn.parameter import Parameter
@@ -401,7 +404,7 @@ class Module:
         if not isinstance(state_dict, dict):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing_keys, unexpected_keys, error_msgs = [], [], []
-        state_dict = OrderedDict(state_dict)
+        state_dict = OrderedDict((k, _checkpoint_value(v)) for k, v in state_dict.items())
 
         def load(module, prefix):
             persistent_buffers = {k: v for k, v in module._buffers.items()
@@ -523,3 +526,17 @@ class Module:
             else:
                 main_str += "\n  " + "\n  ".join(lines) + "\n"
         return main_str + ")"
+
+
+def _checkpoint_value(value):
+    """A state_dict value as a Tensor when it is array-like: checkpoints written by torch (torch
+    tensors) or kept as numpy arrays load without conversion by the caller. Anything else is
+    returned as is, for load_state_dict to reject with torch's message."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        return _creation.tensor(value)
+    if hasattr(value, "detach") and hasattr(value, "__array__"):
+        # a torch.Tensor: .detach() drops its graph, __array__ gives its values
+        return _creation.tensor(np.asarray(value.detach().cpu()))
+    return value

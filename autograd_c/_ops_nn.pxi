@@ -1,0 +1,679 @@
+# The layers of convolutional networks: convolution, pooling and batch normalization.
+#
+# Convolution is im2col + BLAS. csrc/window.c copies every window of the input into one row
+# per (channel, kernel offset) and one column per (sample, output position); the convolution of
+# the whole batch is then a single matrix product per group, weight @ cols, which numpy hands
+# to BLAS. Backward is two more products (weight.T @ grad for the columns, folded back into the
+# input by col2im; grad @ cols.T for the weight). The column matrix is kept from forward to
+# backward: it costs kernel_h * kernel_w times the input's memory and saves a second im2col.
+#
+# Pooling runs in C loops over planes; batch normalization is numpy reductions over an
+# (N, C, L) view. All of them work on 4-D arrays: a 1-D convolution is a 2-D one of height 1,
+# and an unbatched input is given a batch of one by the public function, with torch's
+# Unsqueeze/Squeeze nodes around the op.
+
+
+cdef inline int window_kernel_code(cnp.ndarray a) except -2:
+    """The csrc dtype code of a float32/float64 array; -1 for other dtypes."""
+    cdef int t = cnp.PyArray_TYPE(a)
+    if t == cnp.NPY_FLOAT32:
+        return AG_F32
+    if t == cnp.NPY_FLOAT64:
+        return AG_F64
+    return -1
+
+
+cdef inline cnp.ndarray compute_array(cnp.ndarray a):
+    """a as a C-contiguous float32/float64 array: half and integer tensors are computed in a
+    wider float and cast back by the caller, as the kernels exist for these two only."""
+    cdef int t = cnp.PyArray_TYPE(a)
+    if t == cnp.NPY_FLOAT32 or t == cnp.NPY_FLOAT64:
+        return c_contiguous(a)
+    if t == cnp.NPY_FLOAT16:
+        return c_contiguous(a, np.float32)
+    return c_contiguous(a, np.float64)
+
+
+cdef str scalar_name(cnp.ndarray a):
+    """torch's scalar type name of a's dtype: 'Float', 'Long', 'Bool', ..."""
+    return dtype_of_array(a).legacy_name[:-len("Tensor")]
+
+
+cdef inline cnp.ndarray zeros_of(tuple shape, cnp.ndarray like):
+    return np.zeros(shape, dtype=like.dtype)
+
+
+# -- argument parsing -------------------------------------------------------------------------
+
+cdef tuple int_list(object value, str fn, str name):
+    """An int or a sequence of ints as a tuple, with torch's TypeError for anything else."""
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    for v in items:
+        if isinstance(v, (bool, float)) or not hasattr(v, "__index__"):
+            raise TypeError("%s(): argument '%s' must be tuple of ints, but found element of "
+                            "type %s at pos %d" % (fn, name, type(v).__name__, items.index(v)))
+    return tuple([v.__index__() for v in items])
+
+
+cdef tuple conv_param(object value, int dims, str fn, str name):
+    """A convolution's stride/padding/dilation as `dims` ints; a single value is repeated."""
+    cdef tuple t = int_list(value, fn, name)
+    if len(t) == 1:
+        return t * dims
+    return t
+
+
+cdef Tensor tensor_argument(object x, str fn, str name, int pos):
+    if isinstance(x, Tensor):
+        return <Tensor>x
+    raise TypeError("%s(): argument '%s' (position %d) must be Tensor, not %s"
+                    % (fn, name, pos, type(x).__name__))
+
+
+cdef inline ag_window make_window(tuple in_hw, tuple out_hw, tuple kernel, tuple stride,
+                                  tuple padding, tuple dilation):
+    cdef ag_window w
+    w.in_h, w.in_w = in_hw
+    w.out_h, w.out_w = out_hw
+    w.kernel_h, w.kernel_w = kernel
+    w.stride_h, w.stride_w = stride
+    w.pad_h, w.pad_w = padding
+    w.dilation_h, w.dilation_w = dilation
+    return w
+
+
+# -- convolution ------------------------------------------------------------------------------
+
+cdef class ConvolutionBackward0(Node):
+    """out = conv(x, weight) + bias. Inputs: x, weight, bias (bias may have no edge)."""
+    cdef ag_window win
+    cdef object cols              # the im2col matrix of forward's input; None unless the
+                                  # weight needs a gradient
+    cdef object weight            # the weight array, as forward used it
+    cdef tuple input_shape        # forward's 4-D input shape (after the extra 'same' padding)
+    cdef tuple user_input_shape   # the shape of the input the user passed
+    cdef tuple user_weight_shape
+    cdef object input_dtype       # numpy dtypes to cast gradients back to
+    cdef object weight_dtype
+    cdef int groups
+
+    cdef int apply(self, cnp.ndarray g) except -1:
+        cdef cnp.ndarray W = self.weight
+        cdef Py_ssize_t N = self.input_shape[0], C = self.input_shape[1]
+        cdef Py_ssize_t Cout = shp(W)[0], G = self.groups
+        cdef Py_ssize_t L = self.win.out_h * self.win.out_w
+        cdef Py_ssize_t block = shp(W)[1] * self.win.kernel_h * self.win.kernel_w
+        g = compute_array(g).astype(W.dtype, copy=False).reshape(N, Cout, L)
+        # the gradient in the column layout: (groups, C_out / groups, N * L)
+        cdef cnp.ndarray g_cols = c_contiguous(g.transpose(1, 0, 2)).reshape(G, Cout // G, N * L)
+        if self.next0 is not None:
+            W_groups = W.reshape(G, Cout // G, block)
+            cols_grad = c_contiguous(np.matmul(W_groups.transpose(0, 2, 1), g_cols))
+            self.out0 = self.fold(cols_grad, N, C)
+        if self.next1 is not None:
+            cols = (<cnp.ndarray>self.cols).reshape(G, block, N * L)
+            gw = np.matmul(g_cols, cols.transpose(0, 2, 1))
+            self.out1 = gw.reshape(self.user_weight_shape).astype(self.weight_dtype, copy=False)
+        if self.num_inputs == 3 and self.next_rest[0] is not None:
+            self.out_rest[0] = g.sum(axis=(0, 2)).astype(self.weight_dtype, copy=False)
+        return 0
+
+    cdef cnp.ndarray fold(self, cnp.ndarray cols_grad, Py_ssize_t N, Py_ssize_t C):
+        """col2im into a zeroed input, trimmed back to the user's input shape."""
+        cdef cnp.ndarray gx = zeros_of(self.input_shape, cols_grad)
+        cdef int k = window_kernel_code(gx)
+        if gx.size < NOGIL_ELEMENTS:
+            ag_col2im(k, &self.win, N, C, cnp.PyArray_DATA(cols_grad), cnp.PyArray_DATA(gx))
+        else:
+            with nogil:
+                ag_col2im(k, &self.win, N, C, cnp.PyArray_DATA(cols_grad), cnp.PyArray_DATA(gx))
+        cdef tuple user = self.user_input_shape
+        if shp(gx)[2:] != user[-2:] and len(user) == 4:
+            gx = c_contiguous(gx[:, :, :user[2], :user[3]])
+        elif len(user) == 3:
+            gx = c_contiguous(gx[:, :, 0, :user[2]])
+        return gx.astype(self.input_dtype, copy=False)
+
+    cdef void release(self):
+        if self.has_saved:
+            self.cols = None
+            self.weight = None
+            Node.release(self)
+
+    def name(self):
+        return "ConvolutionBackward0"
+
+
+cdef str conv_dtype_error(cnp.ndarray x, cnp.ndarray w):
+    return "expected scalar type %s but found %s" % (scalar_name(x), scalar_name(w))
+
+
+cdef tuple resolve_padding(object padding, tuple kernel, tuple stride, tuple dilation, int dims,
+                           str fn):
+    """(padding on each side, extra padding at the end) from ints or 'valid'/'same'."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0,) * dims, (0,) * dims
+        if padding != "same":
+            raise RuntimeError("Invalid padding string: '%s'" % padding)
+        if builtins.any([s != 1 for s in stride]):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        extra = tuple([t % 2 for t in total])
+        if builtins.any(extra):
+            warnings.warn("Using padding='same' with even kernel lengths and odd dilation may "
+                          "require a zero-padded copy of the input be created", UserWarning,
+                          stacklevel=4)
+        return tuple([t // 2 for t in total]), extra
+    return conv_param(padding, dims, fn, "padding"), (0,) * dims
+
+
+cdef check_conv_shapes(tuple xs, tuple ws, object bias, int groups, tuple stride,
+                       tuple padding, tuple extra, tuple dilation):
+    """torch's shape checks, in torch's order, on the batched (N, C, *spatial) input."""
+    cdef int dims = len(ws) - 2
+    for name, values in (("stride", stride), ("padding", padding), ("dilation", dilation)):
+        if len(values) != dims:
+            raise RuntimeError("expected %s to be a single integer value or a list of %d values "
+                               "to match the convolution dimensions, but got %s=%s"
+                               % (name, dims, name, list(values)))
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if builtins.any([p < 0 for p in padding]):
+        raise RuntimeError("negative padding is not supported")
+    if builtins.any([s <= 0 for s in stride]):
+        raise RuntimeError("non-positive stride is not supported")
+    if builtins.any([d <= 0 for d in dilation]):
+        raise RuntimeError("non-positive dilation is not supported")
+    if len(xs) != len(ws):
+        raise RuntimeError("Expected %d-dimensional input for %d-dimensional weight %s, but got "
+                           "%d-dimensional input of size %s instead"
+                           % (len(ws), len(ws), shape_str(ws), len(xs), shape_str(xs)))
+    if ws[0] < groups:
+        raise RuntimeError("Given groups=%d, expected weight to be at least %d at dimension 0, "
+                           "but got weight of size %s instead" % (groups, groups, shape_str(ws)))
+    if ws[0] % groups:
+        raise RuntimeError("Given groups=%d, expected weight to be divisible by %d at dimension "
+                           "0, but got weight of size [%s] instead"
+                           % (groups, groups, shape_str(ws)))
+    if xs[1] != ws[1] * groups:
+        raise RuntimeError("Given groups=%d, weight of size %s, expected input%s to have %d "
+                           "channels, but got %d channels instead"
+                           % (groups, shape_str(ws), shape_str(xs), ws[1] * groups, xs[1]))
+    padded = [xs[2 + i] + 2 * padding[i] + extra[i] for i in range(dims)]
+    kernel = [(ws[2 + i] - 1) * dilation[i] + 1 for i in range(dims)]
+    if builtins.any([k > p for k, p in zip(kernel, padded)]):
+        raise RuntimeError("Calculated padded input size per channel: (%s). Kernel size: (%s). "
+                           "Kernel size can't be greater than actual input size"
+                           % (" x ".join(map(str, padded)), " x ".join(map(str, kernel))))
+    if bias is not None:
+        bs = shp((<Tensor>bias).array)
+        if len(bs) != 1 or bs[0] != ws[0]:
+            raise RuntimeError("Given weight of size %s, expected bias to be 1-dimensional with "
+                               "%d elements, but got bias of size %s instead"
+                               % (shape_str(ws), ws[0], shape_str(bs)))
+
+
+cdef Tensor convolution(object input, object weight, object bias, object stride, object padding,
+                        object dilation, object groups, int dims, str fn):
+    cdef Tensor x = tensor_argument(input, fn, "input", 1)
+    cdef Tensor w = tensor_argument(weight, fn, "weight", 2)
+    cdef Tensor b = None if bias is None else tensor_argument(bias, fn, "bias", 3)
+    cdef int nd = x.array.ndim
+    if nd != dims + 1 and nd != dims + 2:
+        raise RuntimeError("Expected %dD (unbatched) or %dD (batched) input to %s, but got "
+                           "input of size: %s" % (dims + 1, dims + 2, fn, shape_str(shp(x.array))))
+    if w.array.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if isinstance(groups, bool) or not hasattr(groups, "__index__"):
+        raise TypeError("%s(): argument 'groups' must be int, not %s"
+                        % (fn, type(groups).__name__))
+    stride_t = conv_param(stride, dims, fn, "stride")
+    dilation_t = conv_param(dilation, dims, fn, "dilation")
+    kernel_t = shp(w.array)[2:]
+    padding_t, extra_t = resolve_padding(padding, kernel_t, stride_t, dilation_t, dims, fn)
+    if nd == dims + 1:
+        # torch runs an unbatched input as a batch of one, between these two nodes
+        return squeeze(convolution(unsqueeze(x, 0), w, b, stride_t, padding, dilation_t,
+                                   groups, dims, fn), 0)
+    check_conv_shapes(shp(x.array), shp(w.array), b, groups.__index__(), stride_t, padding_t,
+                      extra_t, dilation_t)
+    if cnp.PyArray_TYPE(x.array) != cnp.PyArray_TYPE(w.array):
+        raise RuntimeError(conv_dtype_error(x.array, w.array))
+    if b is not None and cnp.PyArray_TYPE(x.array) != cnp.PyArray_TYPE(b.array):
+        raise RuntimeError("Input type (%s) and bias type (%s) should be the same"
+                           % (dtype_word(x.array), dtype_word(b.array)))
+    if dims == 1:
+        return conv_arrays(x, w, b, (1,) + stride_t, (0,) + padding_t, (0,) + extra_t,
+                           (1,) + dilation_t, groups.__index__())
+    return conv_arrays(x, w, b, stride_t, padding_t, extra_t, dilation_t, groups.__index__())
+
+
+cdef Tensor conv_arrays(Tensor x, Tensor w, Tensor b, tuple stride, tuple padding, tuple extra,
+                        tuple dilation, int groups):
+    """The convolution proper, on a batched input; 1-D inputs arrive with height 1 added."""
+    cdef cnp.ndarray X = compute_array(x.array), W = compute_array(w.array)
+    if X.ndim == 3:
+        X = X.reshape(shp(X)[0], shp(X)[1], 1, shp(X)[2])
+        W = W.reshape(shp(W)[0], shp(W)[1], 1, shp(W)[2])
+    if extra[0] or extra[1]:
+        X = c_contiguous(np.pad(X, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1]))))
+    cdef Py_ssize_t N = shp(X)[0], C = shp(X)[1], H = shp(X)[2], Wd = shp(X)[3]
+    cdef Py_ssize_t Cout = shp(W)[0], kh = shp(W)[2], kw = shp(W)[3]
+    cdef Py_ssize_t OH = (H + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    cdef Py_ssize_t OW = (Wd + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    cdef ag_window win = make_window((H, Wd), (OH, OW), (kh, kw), stride, padding, dilation)
+    cdef Py_ssize_t L = OH * OW, block = shp(W)[1] * kh * kw
+    cdef cnp.ndarray cols = np.empty((C * kh * kw, N * L), dtype=X.dtype)
+    cdef int k = window_kernel_code(X)
+    if X.size < NOGIL_ELEMENTS:
+        ag_im2col(k, &win, N, C, cnp.PyArray_DATA(X), cnp.PyArray_DATA(cols))
+    else:
+        with nogil:
+            ag_im2col(k, &win, N, C, cnp.PyArray_DATA(X), cnp.PyArray_DATA(cols))
+    if groups == 1:
+        product = np.matmul(W.reshape(Cout, block), cols)
+    else:
+        product = np.matmul(W.reshape(groups, Cout // groups, block),
+                            cols.reshape(groups, block, N * L))
+    out_arr = c_contiguous(product.reshape(Cout, N, L).transpose(1, 0, 2))
+    if b is not None:
+        out_arr += compute_array(b.array).reshape(1, Cout, 1)
+    cdef tuple out_shape = (N, Cout, OH, OW)
+    if x.array.ndim == 3:
+        out_shape = (N, Cout, OW)
+    out_arr = out_arr.reshape(out_shape).astype(x.array.dtype, copy=False)
+    cdef Tensor out = new_tensor(out_arr)
+    if not ag_grad_enabled() or not (x.needs_grad or w.needs_grad or (b is not None and b.needs_grad)):
+        return out
+    cdef ConvolutionBackward0 node = ConvolutionBackward0.__new__(ConvolutionBackward0)
+    node.set_edges((x, w, b))
+    node.win = win
+    node.groups = groups
+    node.weight = W
+    node.cols = cols if w.needs_grad else None
+    node.input_shape = shp(X)
+    node.user_input_shape = shp(x.array)
+    node.user_weight_shape = shp(w.array)
+    node.input_dtype = x.array.dtype
+    node.weight_dtype = w.array.dtype
+    node.save(0, x, 0)
+    node.save(1, w, 1)
+    attach(out, node)
+    return out
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) over an (N, C, H, W) or (C, H, W) input."""
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation) over an (N, C, L) or (C, L) input."""
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+# -- pooling ----------------------------------------------------------------------------------
+
+cdef tuple pool_pair(object value, str fn, str what, bint may_be_empty):
+    """kernel_size/stride/padding/dilation of a 2-D pooling as two ints, with torch's errors."""
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    for v in items:
+        if isinstance(v, (bool, float)) or not hasattr(v, "__index__"):
+            raise TypeError("%s(): argument '%s' must be tuple of ints, but found element of "
+                            "type %s at pos %d" % (fn, what, type(v).__name__, items.index(v)))
+    if len(items) == 1:
+        return (items[0].__index__(),) * 2
+    if len(items) == 2 or (may_be_empty and len(items) == 0):
+        return tuple([v.__index__() for v in items])
+    return None
+
+
+cdef Py_ssize_t pooled_size(Py_ssize_t size, Py_ssize_t kernel, Py_ssize_t pad,
+                            Py_ssize_t stride, Py_ssize_t dilation, bint ceil_mode):
+    """torch's output length of a pooling; in ceil_mode the last window must start inside the
+    input or its left padding."""
+    cdef Py_ssize_t span = size + 2 * pad - dilation * (kernel - 1) - 1
+    cdef Py_ssize_t out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+cdef tuple pool_geometry(Tensor x, object kernel_size, object stride, object padding,
+                         object dilation, bint ceil_mode, str fn, str label):
+    """Checks shared by max and average pooling; returns the batched 4-D input array, the
+    window and the output shape."""
+    kernel = pool_pair(kernel_size, fn, "kernel_size", False)
+    if kernel is None:
+        raise RuntimeError("%s: kernel_size must either be a single int, or a tuple of two ints"
+                           % label)
+    stride_t = pool_pair(stride, fn, "stride", True) if stride is not None else ()
+    if stride_t is None:
+        raise RuntimeError("%s: stride must either be omitted, a single int, or a tuple of two "
+                           "ints" % label)
+    if len(stride_t) == 0:
+        stride_t = kernel
+    pad = pool_pair(padding, fn, "padding", False)
+    if pad is None:
+        raise RuntimeError("%s: padding must either be a single int, or a tuple of two ints"
+                           % label)
+    dil = pool_pair(dilation, fn, "dilation", False)
+    if dil is None:
+        raise RuntimeError("%s: dilation must be either a single int, or a tuple of two ints"
+                           % label)
+    cdef int nd = x.array.ndim
+    xs = shp(x.array)
+    if nd not in (3, 4) or builtins.any([s == 0 for s in xs[-3:]]) and not (nd == 4 and xs[0] == 0):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
+                           "for input, but got:%s" % shape_str(xs))
+    if kernel[0] <= 0 or kernel[1] <= 0:
+        raise RuntimeError("kernel size should be greater than zero, but got kH: %d kW: %d"
+                           % kernel)
+    if stride_t[0] <= 0 or stride_t[1] <= 0:
+        raise RuntimeError("stride should be greater than zero, but got dH: %d dW: %d" % stride_t)
+    if dil[0] <= 0 or dil[1] <= 0:
+        raise RuntimeError("dilation should be greater than zero, but got dilationH: %d "
+                           "dilationW: %d" % dil)
+    for i in range(2):
+        if pad[i] > (dil[i] * (kernel[i] - 1) + 1) // 2 or pad[i] < 0:
+            raise RuntimeError("pad should be at most half of effective kernel size, but got "
+                               "pad=%d, kernel_size=%d and dilation=%d"
+                               % (pad[i], kernel[i], dil[i]))
+    H, W = xs[-2], xs[-1]
+    OH = pooled_size(H, kernel[0], pad[0], stride_t[0], dil[0], ceil_mode)
+    OW = pooled_size(W, kernel[1], pad[1], stride_t[1], dil[1], ceil_mode)
+    if OH < 1 or OW < 1:
+        raise RuntimeError("Given input size: (%dx%dx%d). Calculated output size: (%dx%dx%d). "
+                           "Output size is too small" % (xs[-3], H, W, xs[-3], OH, OW))
+    win = make_window((H, W), (OH, OW), kernel, stride_t, pad, dil)
+    return win, xs[:-2] + (OH, OW)
+
+
+cdef class MaxPool2DWithIndicesBackward0(Node):
+    cdef ag_window win
+    cdef object indices           # int64 flat in-plane argmax of each output element
+    cdef tuple input_shape
+    cdef object input_dtype
+
+    cdef int apply(self, cnp.ndarray g) except -1:
+        g = compute_array(g)
+        cdef cnp.ndarray gx = zeros_of(self.input_shape, g)
+        cdef cnp.ndarray idx = self.indices
+        cdef Py_ssize_t planes = gx.size // (self.win.in_h * self.win.in_w) if gx.size else 0
+        ag_max_pool_backward(window_kernel_code(g), &self.win, planes, cnp.PyArray_DATA(g),
+                             <int64_t *>cnp.PyArray_DATA(idx), cnp.PyArray_DATA(gx))
+        self.out0 = gx.astype(self.input_dtype, copy=False)
+        return 0
+
+    cdef void release(self):
+        if self.has_saved:
+            self.indices = None
+            Node.release(self)
+
+    def name(self):
+        return "MaxPool2DWithIndicesBackward0"
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-D max pooling; with return_indices, also the flat in-plane position of each max."""
+    cdef Tensor x = tensor_argument(input, "max_pool2d", "input", 1)
+    cdef ag_window win
+    win, out_shape = pool_geometry(x, kernel_size, stride, padding, dilation, bool(ceil_mode),
+                                   "max_pool2d", "max_pool2d")
+    if dtype_of_array(x.array) is BOOL:
+        raise RuntimeError("\"max_pool2d\" not implemented for 'Bool'")
+    cdef cnp.ndarray X = compute_array(x.array)
+    cdef cnp.ndarray Y = np.empty(out_shape, dtype=X.dtype)
+    cdef cnp.ndarray idx = np.empty(out_shape, dtype=np.int64)
+    cdef Py_ssize_t planes = X.size // (win.in_h * win.in_w) if X.size else 0
+    ag_max_pool(window_kernel_code(X), &win, planes, cnp.PyArray_DATA(X), cnp.PyArray_DATA(Y),
+                <int64_t *>cnp.PyArray_DATA(idx))
+    cdef Tensor out = new_tensor(Y.astype(x.array.dtype, copy=False))
+    cdef MaxPool2DWithIndicesBackward0 node
+    if ag_grad_enabled() and x.needs_grad:
+        node = MaxPool2DWithIndicesBackward0.__new__(MaxPool2DWithIndicesBackward0)
+        node.set_edges((x,))
+        node.win = win
+        node.indices = idx
+        node.input_shape = shp(x.array)
+        node.input_dtype = x.array.dtype
+        node.has_saved = True
+        attach(out, node)
+    if return_indices:
+        return out, new_tensor(idx)
+    return out
+
+
+cdef class AvgPool2DBackward0(Node):
+    cdef ag_window win
+    cdef bint count_include_pad
+    cdef Py_ssize_t divisor       # divisor_override, or 0
+    cdef tuple input_shape
+    cdef object input_dtype
+
+    cdef int apply(self, cnp.ndarray g) except -1:
+        g = compute_array(g)
+        cdef cnp.ndarray gx = zeros_of(self.input_shape, g)
+        cdef Py_ssize_t planes = gx.size // (self.win.in_h * self.win.in_w) if gx.size else 0
+        ag_avg_pool_backward(window_kernel_code(g), &self.win, planes, self.count_include_pad,
+                             self.divisor, cnp.PyArray_DATA(g), cnp.PyArray_DATA(gx))
+        self.out0 = gx.astype(self.input_dtype, copy=False)
+        return 0
+
+    def name(self):
+        return "AvgPool2DBackward0"
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """2-D average pooling with torch's rules for padding, ceil_mode and the divisor."""
+    cdef Tensor x = tensor_argument(input, "avg_pool2d", "input", 1)
+    cdef ag_window win
+    win, out_shape = pool_geometry(x, kernel_size, stride, padding, 1, bool(ceil_mode),
+                                   "avg_pool2d", "avg_pool2d")
+    cdef Py_ssize_t divisor = 0
+    if divisor_override is not None:
+        divisor = divisor_override.__index__()
+        if divisor == 0:
+            raise RuntimeError("divisor must be not zero")
+    if dtype_of_array(x.array) is BOOL or not dtype_of_array(x.array).is_floating_point:
+        raise NotImplementedError("\"avg_pool2d\" not implemented for '%s'"
+                                  % scalar_name(x.array))
+    cdef cnp.ndarray X = compute_array(x.array)
+    cdef cnp.ndarray Y = np.empty(out_shape, dtype=X.dtype)
+    cdef Py_ssize_t planes = X.size // (win.in_h * win.in_w) if X.size else 0
+    ag_avg_pool(window_kernel_code(X), &win, planes, bool(count_include_pad), divisor,
+                cnp.PyArray_DATA(X), cnp.PyArray_DATA(Y))
+    cdef Tensor out = new_tensor(Y.astype(x.array.dtype, copy=False))
+    cdef AvgPool2DBackward0 node
+    if ag_grad_enabled() and x.needs_grad:
+        node = AvgPool2DBackward0.__new__(AvgPool2DBackward0)
+        node.set_edges((x,))
+        node.win = win
+        node.count_include_pad = bool(count_include_pad)
+        node.divisor = divisor
+        node.input_shape = shp(x.array)
+        node.input_dtype = x.array.dtype
+        attach(out, node)
+    return out
+
+
+cdef class AdaptiveAvgPool2DBackward0(Node):
+    cdef ag_window win
+    cdef tuple input_shape
+    cdef object input_dtype
+
+    cdef int apply(self, cnp.ndarray g) except -1:
+        g = compute_array(g)
+        cdef cnp.ndarray gx = zeros_of(self.input_shape, g)
+        cdef Py_ssize_t planes = gx.size // (self.win.in_h * self.win.in_w) if gx.size else 0
+        ag_adaptive_avg_pool_backward(window_kernel_code(g), &self.win, planes,
+                                      cnp.PyArray_DATA(g), cnp.PyArray_DATA(gx))
+        self.out0 = gx.astype(self.input_dtype, copy=False)
+        return 0
+
+    def name(self):
+        return "AdaptiveAvgPool2DBackward0"
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size; None in output_size keeps the input's size."""
+    cdef Tensor x = tensor_argument(input, "adaptive_avg_pool2d", "input", 1)
+    sizes = list(output_size) if isinstance(output_size, (list, tuple)) else [output_size] * 2
+    if len(sizes) != 2:
+        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
+    cdef int nd = x.array.ndim
+    xs = shp(x.array)
+    if nd not in (3, 4) or builtins.any([s == 0 for s in xs[-3:]]):
+        raise RuntimeError("adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got %s"
+                           % shape_str(xs))
+    OH = xs[-2] if sizes[0] is None else sizes[0].__index__()
+    OW = xs[-1] if sizes[1] is None else sizes[1].__index__()
+    if OH < 0 or OW < 0:
+        raise RuntimeError("Trying to create tensor with negative dimension %d: %s"
+                           % (OH if OH < OW else OW, shape_str(xs[:-2] + (OH, OW))))
+    if not dtype_of_array(x.array).is_floating_point:
+        raise NotImplementedError("\"adaptive_avg_pool2d\" not implemented for '%s'"
+                                  % scalar_name(x.array))
+    if OH == 1 and OW == 1:
+        # torch takes the mean here, and records its node
+        return mean(x, (-1, -2), True)
+    cdef ag_window win = make_window((xs[-2], xs[-1]), (OH, OW), (1, 1), (1, 1), (0, 0), (1, 1))
+    cdef cnp.ndarray X = compute_array(x.array)
+    cdef cnp.ndarray Y = np.empty(xs[:-2] + (OH, OW), dtype=X.dtype)
+    cdef Py_ssize_t planes = X.size // (win.in_h * win.in_w) if X.size else 0
+    if OH and OW:
+        ag_adaptive_avg_pool(window_kernel_code(X), &win, planes, cnp.PyArray_DATA(X),
+                             cnp.PyArray_DATA(Y))
+    cdef Tensor out = new_tensor(Y.astype(x.array.dtype, copy=False))
+    cdef AdaptiveAvgPool2DBackward0 node
+    if ag_grad_enabled() and x.needs_grad:
+        node = AdaptiveAvgPool2DBackward0.__new__(AdaptiveAvgPool2DBackward0)
+        node.set_edges((x,))
+        node.win = win
+        node.input_shape = xs
+        node.input_dtype = x.array.dtype
+        attach(out, node)
+    return out
+
+
+# -- batch normalization ----------------------------------------------------------------------
+#
+# Over an (N, C, L) view, with M = N * L values per channel:
+#   training:  mean and biased variance of the batch; running stats move by `momentum` toward
+#              the batch mean and the *unbiased* variance (M / (M - 1) times the biased one).
+#   eval:      the running stats stand in for the batch's, and are not updated.
+# Backward, with xhat the normalized input and invstd = 1 / sqrt(var + eps):
+#   d bias   = sum(g)             d weight = sum(g * xhat)
+#   d x      = weight * invstd * (g - mean(g) - xhat * mean(g * xhat))    (training)
+#   d x      = weight * invstd * g                                        (eval: the stats are
+#                                                                          constants)
+
+cdef class NativeBatchNormBackward0(Node):
+    cdef object xhat              # normalized input, (N, C, L), compute dtype
+    cdef object scale             # weight * invstd per channel, shape (1, C, 1)
+    cdef bint training
+    cdef tuple input_shape
+    cdef object input_dtype
+    cdef object weight_dtype
+
+    cdef int apply(self, cnp.ndarray g) except -1:
+        cdef cnp.ndarray xhat = self.xhat
+        g3 = compute_array(g).astype(xhat.dtype, copy=False).reshape(shp(xhat))
+        sum_g = g3.sum(axis=(0, 2))
+        sum_gx = (g3 * xhat).sum(axis=(0, 2))
+        if self.next0 is not None:
+            if self.training:
+                M = shp(xhat)[0] * shp(xhat)[2]
+                inner = g3 - (sum_g / M)[None, :, None] - xhat * (sum_gx / M)[None, :, None]
+                gx = inner * self.scale
+            else:
+                gx = g3 * self.scale
+            self.out0 = gx.reshape(self.input_shape).astype(self.input_dtype, copy=False)
+        if self.next1 is not None:
+            self.out1 = sum_gx.astype(self.weight_dtype, copy=False)
+        if self.next_rest[0] is not None:
+            self.out_rest[0] = sum_g.astype(self.weight_dtype, copy=False)
+        return 0
+
+    cdef void release(self):
+        if self.has_saved:
+            self.xhat = None
+            self.scale = None
+            Node.release(self)
+
+    def name(self):
+        return "NativeBatchNormBackward0"
+
+
+cdef update_running(Tensor stat, object batch_value, double momentum):
+    """stat = (1 - momentum) * stat + momentum * batch_value, in place, as a buffer update."""
+    cdef cnp.ndarray a = stat.array
+    a *= (1.0 - momentum)
+    a += (momentum * batch_value).astype(a.dtype, copy=False)
+    bump_version(stat)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalization over dim 1 of an (N, C, *) input."""
+    cdef Tensor x = tensor_argument(input, "batch_norm", "input", 1)
+    xs = shp(x.array)
+    if x.array.ndim < 2:
+        raise ValueError("Expected 2D or higher input (got %dD input)" % x.array.ndim)
+    C = xs[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and (<Tensor>t).array.size != C:
+            raise RuntimeError("%s should contain %d elements not %d"
+                               % (name, C, (<Tensor>t).array.size))
+    N = xs[0]
+    L = x.array.size // (N * C) if N * C else 0
+    if training and N * L <= 1:
+        raise ValueError("Expected more than 1 value per channel when training, got input size "
+                         "%s" % size_repr(list(xs)))
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    cdef cnp.ndarray X = compute_array(x.array).reshape(N, C, L)
+    with np.errstate(all="ignore"):
+        if training:
+            batch_mean = X.mean(axis=(0, 2))
+            centered = X - batch_mean[None, :, None]
+            batch_var = (centered * centered).mean(axis=(0, 2))
+            invstd = 1.0 / np.sqrt(batch_var + eps)
+            if running_mean is not None:
+                update_running(<Tensor>running_mean, batch_mean, momentum)
+            if running_var is not None:
+                update_running(<Tensor>running_var, batch_var * (N * L / max_(N * L - 1, 1)),
+                               momentum)
+        else:
+            mean_arr = compute_array((<Tensor>running_mean).array).astype(X.dtype, copy=False)
+            var_arr = compute_array((<Tensor>running_var).array).astype(X.dtype, copy=False)
+            centered = X - mean_arr[None, :, None]
+            invstd = 1.0 / np.sqrt(var_arr + eps)
+        xhat = centered * invstd[None, :, None]
+        W = compute_array((<Tensor>weight).array).astype(X.dtype, copy=False) \
+            if weight is not None else None
+        Y = xhat * W[None, :, None] if W is not None else xhat.copy()
+        if bias is not None:
+            Y += compute_array((<Tensor>bias).array).astype(X.dtype, copy=False)[None, :, None]
+    cdef Tensor out = new_tensor(c_contiguous(Y.reshape(xs)).astype(x.array.dtype, copy=False))
+    cdef bint w_grad = weight is not None and (<Tensor>weight).needs_grad
+    cdef bint b_grad = bias is not None and (<Tensor>bias).needs_grad
+    if not ag_grad_enabled() or not (x.needs_grad or w_grad or b_grad):
+        return out
+    cdef NativeBatchNormBackward0 node = NativeBatchNormBackward0.__new__(NativeBatchNormBackward0)
+    node.set_edges((x, weight, bias))
+    node.xhat = xhat
+    node.scale = (invstd * W if W is not None else invstd)[None, :, None]
+    node.training = bool(training)
+    node.input_shape = xs
+    node.input_dtype = x.array.dtype
+    node.weight_dtype = (<Tensor>weight).array.dtype if weight is not None else x.array.dtype
+    node.save(0, x, 0)
+    if weight is not None:
+        node.save(1, <Tensor>weight, 1)
+    attach(out, node)
+    return out
