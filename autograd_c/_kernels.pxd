@@ -71,3 +71,14 @@ cdef extern from "kernels.h" nogil:
                               void *y)
     void ag_adaptive_avg_pool_backward(int dtype, const ag_window *w, ag_size planes,
                                        const void *g, void *gx)
+
+    # batch normalization (csrc/normalization.c)
+    void ag_batch_norm_stats(int dtype, ag_size N, ag_size C, ag_size L, const void *x,
+                             double *mean, double *var)
+    void ag_batch_norm_apply(int dtype, ag_size N, ag_size C, ag_size L, const void *x,
+                             const double *mean, const double *scale, const double *shift,
+                             void *y)
+    void ag_batch_norm_backward(int dtype, ag_size N, ag_size C, ag_size L, const void *g,
+                                const void *x, const double *mean, const double *invstd,
+                                const double *scale, int training, void *gx, double *sum_g,
+                                double *sum_gx)

@@ -144,33 +144,82 @@ cdef class ConvolutionBackward0(Node):
         return "ConvolutionBackward0"
 
 
-cdef str conv_dtype_error(cnp.ndarray x, cnp.ndarray w):
-    return "expected scalar type %s but found %s" % (scalar_name(x), scalar_name(w))
+cdef str tensor_type_string(cnp.ndarray a):
+    """How torch's CPU backends name a tensor's type in their messages: a legacy type name,
+    except CPUBoolType for bool."""
+    if cnp.PyArray_TYPE(a) == cnp.NPY_BOOL:
+        return "CPUBoolType"
+    return "%s.%s" % (MODULE_NAME, dtype_of_array(a).legacy_name)
 
 
-cdef tuple resolve_padding(object padding, tuple kernel, tuple stride, tuple dilation, int dims,
-                           str fn):
-    """(padding on each side, extra padding at the end) from ints or 'valid'/'same'."""
-    if isinstance(padding, str):
-        if padding == "valid":
-            return (0,) * dims, (0,) * dims
-        if padding != "same":
-            raise RuntimeError("Invalid padding string: '%s'" % padding)
-        if builtins.any([s != 1 for s in stride]):
-            raise RuntimeError("padding='same' is not supported for strided convolutions")
-        total = [d * (k - 1) for d, k in zip(dilation, kernel)]
-        extra = tuple([t % 2 for t in total])
-        if builtins.any(extra):
-            warnings.warn("Using padding='same' with even kernel lengths and odd dilation may "
-                          "require a zero-padded copy of the input be created", UserWarning,
-                          stacklevel=4)
-        return tuple([t // 2 for t in total]), extra
-    return conv_param(padding, dims, fn, "padding"), (0,) * dims
+cdef str bias_dtype_error(cnp.ndarray x, cnp.ndarray b):
+    return "Input type (%s) and bias type (%s) should be the same" % (dtype_word(x), dtype_word(b))
+
+
+cdef check_conv_dtypes(Tensor x, Tensor w, Tensor b, bint user_batched, bint bias_unchecked):
+    """torch's dtype checks after the shape checks. A batched float32 input goes to torch's
+    oneDNN backend, whose messages differ from the generic 'expected scalar type' one."""
+    cdef bint onednn = user_batched and cnp.PyArray_TYPE(x.array) == cnp.NPY_FLOAT32
+    if cnp.PyArray_TYPE(x.array) != cnp.PyArray_TYPE(w.array):
+        if onednn:
+            raise RuntimeError("Input type (%s) and weight type (%s) should be the same or input "
+                               "should be a MKLDNN tensor and weight is a dense tensor"
+                               % (tensor_type_string(x.array), tensor_type_string(w.array)))
+        raise RuntimeError("expected scalar type %s but found %s"
+                           % (scalar_name(x.array), scalar_name(w.array)))
+    if bias_unchecked and b is not None and cnp.PyArray_TYPE(x.array) != cnp.PyArray_TYPE(b.array):
+        if onednn:
+            raise RuntimeError("Input type (%s) and bias type (%s) should be the same or input "
+                               "should be a MKLDNN tensor and bias is a dense tensor"
+                               % (tensor_type_string(x.array), tensor_type_string(b.array)))
+        raise RuntimeError(bias_dtype_error(x.array, b.array))
+
+
+cdef check_conv_kernel_dtype(cnp.ndarray x, tuple dilation):
+    """The dtypes torch's CPU convolution kernels lack: bool, and the integer types narrower
+    than int64 once the convolution is dilated."""
+    cdef str name = dtype_of_array(x).name
+    if builtins.any([d != 1 for d in dilation]) and name in ("bool", "uint8", "int8", "int16",
+                                                             "int32"):
+        raise NotImplementedError("\"slow_conv_dilated<>\" not implemented for '%s'"
+                                  % scalar_name(x))
+    if name == "bool":
+        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
+
+
+cdef tuple broadcast_param(tuple values, int dims):
+    """A single stride/padding/dilation value stands for every spatial dimension."""
+    return values * dims if len(values) == 1 else values
+
+
+cdef tuple same_padding(tuple xs, tuple ws, int groups, tuple stride, tuple dilation):
+    """torch's checks for padding='same', then (padding on each side, extra padding at the
+    end): an odd total dilation * (kernel - 1) puts its extra element at the end."""
+    cdef int dims = len(ws) - 2
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if len(xs) != len(ws):
+        raise RuntimeError("Expected %d-dimensional input for %d-dimensional weight%s, but got "
+                           "%d-dimensional input of size %s instead"
+                           % (len(ws), len(ws), shape_str(ws), len(xs), shape_str(xs)))
+    for name, values in (("stride", stride), ("dilation", dilation)):
+        if len(values) != dims and len(values) != 1:
+            raise RuntimeError("%s cannot broadcast to %d dimensions" % (name, dims))
+    if builtins.any([s != 1 for s in stride]):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    total = [d * (k - 1) for d, k in zip(broadcast_param(dilation, dims), ws[2:])]
+    extra = tuple([t % 2 for t in total])
+    if builtins.any(extra):
+        warnings.warn("Using padding='same' with even kernel lengths and odd dilation may "
+                      "require a zero-padded copy of the input be created", UserWarning,
+                      stacklevel=2)
+    return tuple([t // 2 for t in total]), extra
 
 
 cdef check_conv_shapes(tuple xs, tuple ws, object bias, int groups, tuple stride,
-                       tuple padding, tuple extra, tuple dilation):
-    """torch's shape checks, in torch's order, on the batched (N, C, *spatial) input."""
+                       tuple padding, tuple dilation):
+    """torch's shape checks, in torch's order, on the batched (N, C, *spatial) input (with
+    any extra 'same' padding already added to xs)."""
     cdef int dims = len(ws) - 2
     for name, values in (("stride", stride), ("padding", padding), ("dilation", dilation)):
         if len(values) != dims:
@@ -183,8 +232,8 @@ cdef check_conv_shapes(tuple xs, tuple ws, object bias, int groups, tuple stride
         raise RuntimeError("negative padding is not supported")
     if builtins.any([s <= 0 for s in stride]):
         raise RuntimeError("non-positive stride is not supported")
-    if builtins.any([d <= 0 for d in dilation]):
-        raise RuntimeError("non-positive dilation is not supported")
+    if builtins.any([d < 0 for d in dilation]):
+        raise RuntimeError("dilation should be greater than zero")
     if len(xs) != len(ws):
         raise RuntimeError("Expected %d-dimensional input for %d-dimensional weight %s, but got "
                            "%d-dimensional input of size %s instead"
@@ -200,53 +249,72 @@ cdef check_conv_shapes(tuple xs, tuple ws, object bias, int groups, tuple stride
         raise RuntimeError("Given groups=%d, weight of size %s, expected input%s to have %d "
                            "channels, but got %d channels instead"
                            % (groups, shape_str(ws), shape_str(xs), ws[1] * groups, xs[1]))
-    padded = [xs[2 + i] + 2 * padding[i] + extra[i] for i in range(dims)]
-    kernel = [(ws[2 + i] - 1) * dilation[i] + 1 for i in range(dims)]
-    if builtins.any([k > p for k, p in zip(kernel, padded)]):
-        raise RuntimeError("Calculated padded input size per channel: (%s). Kernel size: (%s). "
-                           "Kernel size can't be greater than actual input size"
-                           % (" x ".join(map(str, padded)), " x ".join(map(str, kernel))))
     if bias is not None:
         bs = shp((<Tensor>bias).array)
         if len(bs) != 1 or bs[0] != ws[0]:
             raise RuntimeError("Given weight of size %s, expected bias to be 1-dimensional with "
                                "%d elements, but got bias of size %s instead"
                                % (shape_str(ws), ws[0], shape_str(bs)))
+    padded = [xs[2 + i] + 2 * padding[i] for i in range(dims)]
+    kernel = [(ws[2 + i] - 1) * dilation[i] + 1 for i in range(dims)]
+    if builtins.any([k > p for k, p in zip(kernel, padded)]):
+        raise RuntimeError("Calculated padded input size per channel: (%s). Kernel size: (%s). "
+                           "Kernel size can't be greater than actual input size"
+                           % (" x ".join(map(str, padded)), " x ".join(map(str, kernel))))
+    if builtins.any([d == 0 for d in dilation]):
+        raise RuntimeError("non-positive dilation is not supported")
 
 
 cdef Tensor convolution(object input, object weight, object bias, object stride, object padding,
-                        object dilation, object groups, int dims, str fn):
+                        object dilation, object groups, int dims, str fn,
+                        bint user_batched=True):
     cdef Tensor x = tensor_argument(input, fn, "input", 1)
     cdef Tensor w = tensor_argument(weight, fn, "weight", 2)
     cdef Tensor b = None if bias is None else tensor_argument(bias, fn, "bias", 3)
+    cdef bint by_name = isinstance(padding, str)
+    if by_name and padding not in ("same", "valid"):
+        raise RuntimeError("Invalid padding string: '%s'" % padding)
+    # with numeric padding torch compares the bias's dtype before anything else; with a
+    # padding string only after the shape checks
+    if not by_name and b is not None and cnp.PyArray_TYPE(x.array) != cnp.PyArray_TYPE(b.array):
+        raise RuntimeError(bias_dtype_error(x.array, b.array))
     cdef int nd = x.array.ndim
     if nd != dims + 1 and nd != dims + 2:
         raise RuntimeError("Expected %dD (unbatched) or %dD (batched) input to %s, but got "
                            "input of size: %s" % (dims + 1, dims + 2, fn, shape_str(shp(x.array))))
-    if w.array.ndim < 3:
-        raise RuntimeError("weight should have at least three dimensions")
     if isinstance(groups, bool) or not hasattr(groups, "__index__"):
         raise TypeError("%s(): argument 'groups' must be int, not %s"
                         % (fn, type(groups).__name__))
     stride_t = conv_param(stride, dims, fn, "stride")
     dilation_t = conv_param(dilation, dims, fn, "dilation")
-    kernel_t = shp(w.array)[2:]
-    padding_t, extra_t = resolve_padding(padding, kernel_t, stride_t, dilation_t, dims, fn)
+    padding_t = padding if by_name else conv_param(padding, dims, fn, "padding")
     if nd == dims + 1:
         # torch runs an unbatched input as a batch of one, between these two nodes
-        return squeeze(convolution(unsqueeze(x, 0), w, b, stride_t, padding, dilation_t,
-                                   groups, dims, fn), 0)
-    check_conv_shapes(shp(x.array), shp(w.array), b, groups.__index__(), stride_t, padding_t,
-                      extra_t, dilation_t)
-    if cnp.PyArray_TYPE(x.array) != cnp.PyArray_TYPE(w.array):
-        raise RuntimeError(conv_dtype_error(x.array, w.array))
-    if b is not None and cnp.PyArray_TYPE(x.array) != cnp.PyArray_TYPE(b.array):
-        raise RuntimeError("Input type (%s) and bias type (%s) should be the same"
-                           % (dtype_word(x.array), dtype_word(b.array)))
+        return squeeze(convolution(unsqueeze(x, 0), w, b, stride_t, padding_t, dilation_t,
+                                   groups, dims, fn, False), 0)
+    if w.array.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    # from here on the weight's dimensions rule, as in torch: a single stride, padding or
+    # dilation value is repeated for each of them
+    cdef int wdims = w.array.ndim - 2, g = groups.__index__()
+    cdef tuple xs = shp(x.array), ws = shp(w.array), extra = (0,) * wdims
+    if padding_t == "same":
+        padding_t, extra = same_padding(xs, ws, g, stride_t, dilation_t)
+        xs = xs[:2] + tuple([s + e for s, e in zip(xs[2:], extra)])
+    elif padding_t == "valid":
+        padding_t = (0,)
+    stride_t = broadcast_param(stride_t, wdims)
+    padding_t = broadcast_param(padding_t, wdims)
+    dilation_t = broadcast_param(dilation_t, wdims)
+    check_conv_shapes(xs, ws, b, g, stride_t, padding_t, dilation_t)
+    if x.array.size:
+        # torch skips its kernels, and with them these checks, for an empty input
+        check_conv_dtypes(x, w, b, user_batched, by_name)
+        check_conv_kernel_dtype(x.array, dilation_t)
     if dims == 1:
-        return conv_arrays(x, w, b, (1,) + stride_t, (0,) + padding_t, (0,) + extra_t,
-                           (1,) + dilation_t, groups.__index__())
-    return conv_arrays(x, w, b, stride_t, padding_t, extra_t, dilation_t, groups.__index__())
+        return conv_arrays(x, w, b, (1,) + stride_t, (0,) + padding_t, (0,) + extra,
+                           (1,) + dilation_t, g)
+    return conv_arrays(x, w, b, stride_t, padding_t, extra, dilation_t, g)
 
 
 cdef Tensor conv_arrays(Tensor x, Tensor w, Tensor b, tuple stride, tuple padding, tuple extra,
@@ -315,58 +383,80 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 # -- pooling ----------------------------------------------------------------------------------
 
+cdef dict POOL_ARG_POSITIONS = {"kernel_size": 2, "stride": 3, "padding": 4, "dilation": 5}
+
+
 cdef tuple pool_pair(object value, str fn, str what, bint may_be_empty):
-    """kernel_size/stride/padding/dilation of a 2-D pooling as two ints, with torch's errors."""
-    items = list(value) if isinstance(value, (list, tuple)) else [value]
-    for v in items:
+    """kernel_size/stride/padding/dilation of a 2-D pooling as two ints (None when the length
+    is wrong), with torch's TypeErrors for anything but ints."""
+    if not isinstance(value, (list, tuple)):
+        if isinstance(value, (bool, float)) or not hasattr(value, "__index__"):
+            raise TypeError("%s(): argument '%s' (position %d) must be tuple of ints, not %s"
+                            % (fn, what, POOL_ARG_POSITIONS[what], type(value).__name__))
+        return (value.__index__(),) * 2
+    for pos, v in enumerate(value):
         if isinstance(v, (bool, float)) or not hasattr(v, "__index__"):
-            raise TypeError("%s(): argument '%s' must be tuple of ints, but found element of "
-                            "type %s at pos %d" % (fn, what, type(v).__name__, items.index(v)))
+            raise TypeError("%s(): argument '%s' failed to unpack the object at pos %d with "
+                            "error \"type must be tuple of ints,but got %s\""
+                            % (fn, what, pos + 1, type(v).__name__))
+    items = [v.__index__() for v in value]
     if len(items) == 1:
-        return (items[0].__index__(),) * 2
+        return (items[0],) * 2
     if len(items) == 2 or (may_be_empty and len(items) == 0):
-        return tuple([v.__index__() for v in items])
+        return tuple(items)
     return None
 
 
-cdef Py_ssize_t pooled_size(Py_ssize_t size, Py_ssize_t kernel, Py_ssize_t pad,
-                            Py_ssize_t stride, Py_ssize_t dilation, bint ceil_mode):
-    """torch's output length of a pooling; in ceil_mode the last window must start inside the
-    input or its left padding."""
-    cdef Py_ssize_t span = size + 2 * pad - dilation * (kernel - 1) - 1
-    cdef Py_ssize_t out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+cdef tuple pool_params(object kernel_size, object stride, object padding, object dilation,
+                       str fn):
+    """(kernel, stride, padding, dilation) pairs; stride defaults to the kernel size."""
+    kernel = pool_pair(kernel_size, fn, "kernel_size", False)
+    if kernel is None:
+        raise RuntimeError("%s: kernel_size must either be a single int, or a tuple of two ints"
+                           % fn)
+    stride_t = pool_pair(stride, fn, "stride", True) if stride is not None else ()
+    if stride_t is None:
+        raise RuntimeError("%s: stride must either be omitted, a single int, or a tuple of two "
+                           "ints" % fn)
+    pad = pool_pair(padding, fn, "padding", False)
+    if pad is None:
+        raise RuntimeError("%s: padding must either be a single int, or a tuple of two ints"
+                           % fn)
+    dil = pool_pair(dilation, fn, "dilation", False)
+    if dil is None:
+        raise RuntimeError("%s: dilation must be either a single int, or a tuple of two ints"
+                           % fn)
+    return kernel, stride_t if len(stride_t) else kernel, pad, dil
+
+
+cdef object pooled_size(object size, object kernel, object pad, object stride, object dilation,
+                        bint ceil_mode):
+    """torch's output length of a pooling, after its checks on stride and padding. Python
+    integers throughout, so that the division floors like torch's even for a negative span;
+    in ceil_mode the last window must start inside the input or its left padding."""
+    if stride == 0:
+        raise RuntimeError("stride should not be zero")
+    if pad < 0:
+        raise RuntimeError("pad must be non-negative, but got pad: %d" % pad)
+    effective = (kernel - 1) * dilation + 1
+    half = effective // 2 if effective >= 0 else -(-effective // 2)   # C's division
+    if pad > half:
+        raise RuntimeError("pad should be at most half of effective kernel size, but got "
+                           "pad=%d, kernel_size=%d and dilation=%d" % (pad, kernel, dilation))
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
     if ceil_mode and (out - 1) * stride >= size + pad:
         out -= 1
     return out
 
 
-cdef tuple pool_geometry(Tensor x, object kernel_size, object stride, object padding,
-                         object dilation, bint ceil_mode, str fn, str label):
-    """Checks shared by max and average pooling; returns the batched 4-D input array, the
-    window and the output shape."""
-    kernel = pool_pair(kernel_size, fn, "kernel_size", False)
-    if kernel is None:
-        raise RuntimeError("%s: kernel_size must either be a single int, or a tuple of two ints"
-                           % label)
-    stride_t = pool_pair(stride, fn, "stride", True) if stride is not None else ()
-    if stride_t is None:
-        raise RuntimeError("%s: stride must either be omitted, a single int, or a tuple of two "
-                           "ints" % label)
-    if len(stride_t) == 0:
-        stride_t = kernel
-    pad = pool_pair(padding, fn, "padding", False)
-    if pad is None:
-        raise RuntimeError("%s: padding must either be a single int, or a tuple of two ints"
-                           % label)
-    dil = pool_pair(dilation, fn, "dilation", False)
-    if dil is None:
-        raise RuntimeError("%s: dilation must be either a single int, or a tuple of two ints"
-                           % label)
-    cdef int nd = x.array.ndim
-    xs = shp(x.array)
-    if nd not in (3, 4) or builtins.any([s == 0 for s in xs[-3:]]) and not (nd == 4 and xs[0] == 0):
-        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
-                           "for input, but got:%s" % shape_str(xs))
+cdef tuple pool_window(tuple xs, tuple kernel, tuple stride_t, tuple pad, tuple dil,
+                       bint ceil_mode):
+    """The output size and torch's shape checks shared by max and average pooling, in
+    torch's order; returns the window and the output shape."""
+    H, W = xs[-2], xs[-1]
+    OH = pooled_size(H, kernel[0], pad[0], stride_t[0], dil[0], ceil_mode)
+    OW = pooled_size(W, kernel[1], pad[1], stride_t[1], dil[1], ceil_mode)
     if kernel[0] <= 0 or kernel[1] <= 0:
         raise RuntimeError("kernel size should be greater than zero, but got kH: %d kW: %d"
                            % kernel)
@@ -375,14 +465,13 @@ cdef tuple pool_geometry(Tensor x, object kernel_size, object stride, object pad
     if dil[0] <= 0 or dil[1] <= 0:
         raise RuntimeError("dilation should be greater than zero, but got dilationH: %d "
                            "dilationW: %d" % dil)
-    for i in range(2):
-        if pad[i] > (dil[i] * (kernel[i] - 1) + 1) // 2 or pad[i] < 0:
-            raise RuntimeError("pad should be at most half of effective kernel size, but got "
-                               "pad=%d, kernel_size=%d and dilation=%d"
-                               % (pad[i], kernel[i], dil[i]))
-    H, W = xs[-2], xs[-1]
-    OH = pooled_size(H, kernel[0], pad[0], stride_t[0], dil[0], ceil_mode)
-    OW = pooled_size(W, kernel[1], pad[1], stride_t[1], dil[1], ceil_mode)
+    if len(xs) not in (3, 4) or builtins.any([s == 0 for s in xs[-3:]]):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
+                           "for input, but got:%s" % shape_str(xs))
+    if kernel[1] // 2 < pad[1] or kernel[0] // 2 < pad[0]:
+        raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
+                           "padW = %d, padH = %d, kW = %d, kH = %d"
+                           % (pad[1], pad[0], kernel[1], kernel[0]))
     if OH < 1 or OW < 1:
         raise RuntimeError("Given input size: (%dx%dx%d). Calculated output size: (%dx%dx%d). "
                            "Output size is too small" % (xs[-3], H, W, xs[-3], OH, OW))
@@ -419,11 +508,14 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                return_indices=False):
     """2-D max pooling; with return_indices, also the flat in-plane position of each max."""
     cdef Tensor x = tensor_argument(input, "max_pool2d", "input", 1)
+    kernel, stride_t, pad, dil = pool_params(kernel_size, stride, padding, dilation,
+                                             "max_pool2d")
+    if x.array.ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
     cdef ag_window win
-    win, out_shape = pool_geometry(x, kernel_size, stride, padding, dilation, bool(ceil_mode),
-                                   "max_pool2d", "max_pool2d")
+    win, out_shape = pool_window(shp(x.array), kernel, stride_t, pad, dil, bool(ceil_mode))
     if dtype_of_array(x.array) is BOOL:
-        raise RuntimeError("\"max_pool2d\" not implemented for 'Bool'")
+        raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
     cdef cnp.ndarray X = compute_array(x.array)
     cdef cnp.ndarray Y = np.empty(out_shape, dtype=X.dtype)
     cdef cnp.ndarray idx = np.empty(out_shape, dtype=np.int64)
@@ -470,15 +562,27 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """2-D average pooling with torch's rules for padding, ceil_mode and the divisor."""
     cdef Tensor x = tensor_argument(input, "avg_pool2d", "input", 1)
-    cdef ag_window win
-    win, out_shape = pool_geometry(x, kernel_size, stride, padding, 1, bool(ceil_mode),
-                                   "avg_pool2d", "avg_pool2d")
+    if divisor_override is not None and (isinstance(divisor_override, (bool, float))
+                                         or not hasattr(divisor_override, "__index__")):
+        raise TypeError("avg_pool2d(): argument 'divisor_override' must be int, not %s"
+                        % type(divisor_override).__name__)
+    kernel, stride_t, pad, _ = pool_params(kernel_size, stride, padding, 1, "avg_pool2d")
+    # 0 means no override to the kernels; torch accepts any other value, negative ones too
     cdef Py_ssize_t divisor = 0
     if divisor_override is not None:
         divisor = divisor_override.__index__()
         if divisor == 0:
             raise RuntimeError("divisor must be not zero")
-    if dtype_of_array(x.array) is BOOL or not dtype_of_array(x.array).is_floating_point:
+    cdef int nd = x.array.ndim
+    if nd < 3:
+        # torch reads the channel count as size(-3) first
+        raise IndexError("Dimension out of range (expected to be in range of [%d, %d], but got "
+                         "-3)" % (-nd, nd - 1) if nd else
+                         "Dimension specified as -3 but tensor has no dimensions")
+    cdef ag_window win
+    win, out_shape = pool_window(shp(x.array), kernel, stride_t, pad, (1, 1), bool(ceil_mode))
+    # integers are averaged with a truncating division, by torch's CPU kernel for int64 only
+    if not dtype_of_array(x.array).is_floating_point and dtype_of_array(x.array) is not INT64:
         raise NotImplementedError("\"avg_pool2d\" not implemented for '%s'"
                                   % scalar_name(x.array))
     cdef cnp.ndarray X = compute_array(x.array)
@@ -518,28 +622,54 @@ cdef class AdaptiveAvgPool2DBackward0(Node):
         return "AdaptiveAvgPool2DBackward0"
 
 
+cdef list adaptive_sizes(object output_size, tuple xs):
+    """output_size as a list of ints, torch's TypeErrors for anything else; a None entry keeps
+    the input's size (nn.functional resolves these before they get here, as torch does)."""
+    fn = "adaptive_avg_pool2d"
+    if not isinstance(output_size, (list, tuple)):
+        if isinstance(output_size, (bool, float)) or not hasattr(output_size, "__index__"):
+            raise TypeError("%s(): argument 'output_size' (position 2) must be tuple of ints, "
+                            "not %s" % (fn, type(output_size).__name__))
+        return [output_size.__index__()] * 2
+    sizes = []
+    for pos, v in enumerate(output_size):
+        if v is None and len(output_size) == 2 and len(xs) >= 2:
+            sizes.append(xs[pos - 2])
+        elif isinstance(v, (bool, float)) or not hasattr(v, "__index__"):
+            raise TypeError("%s(): argument 'output_size' failed to unpack the object at pos %d "
+                            "with error \"type must be tuple of ints,but got %s\""
+                            % (fn, pos + 1, type(v).__name__))
+        else:
+            sizes.append(v.__index__())
+    return sizes
+
+
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size; None in output_size keeps the input's size."""
     cdef Tensor x = tensor_argument(input, "adaptive_avg_pool2d", "input", 1)
-    sizes = list(output_size) if isinstance(output_size, (list, tuple)) else [output_size] * 2
-    if len(sizes) != 2:
-        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
     cdef int nd = x.array.ndim
     xs = shp(x.array)
-    if nd not in (3, 4) or builtins.any([s == 0 for s in xs[-3:]]):
+    sizes = adaptive_sizes(output_size, xs)
+    if len(sizes) != 2:
+        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
+    OH, OW = sizes
+    if OH < 0 or OW < 0:
+        raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than or "
+                           "equal to 0 but received {%d, %d}" % (OH, OW))
+    if OH == 1 and OW == 1:
+        # torch takes the mean here, before any of its other checks, and records its node
+        return mean(x, (-1, -2), True)
+    if nd not in (3, 4):
         raise RuntimeError("adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got %s"
                            % shape_str(xs))
-    OH = xs[-2] if sizes[0] is None else sizes[0].__index__()
-    OW = xs[-1] if sizes[1] is None else sizes[1].__index__()
-    if OH < 0 or OW < 0:
-        raise RuntimeError("Trying to create tensor with negative dimension %d: %s"
-                           % (OH if OH < OW else OW, shape_str(xs[:-2] + (OH, OW))))
-    if not dtype_of_array(x.array).is_floating_point:
+    for i in (-2, -1):
+        if xs[i] == 0:
+            raise RuntimeError("adaptive_avg_pool2d(): Expected input to have non-zero size for "
+                               "non-batch dimensions, but input has sizes %s with dimension %d "
+                               "being empty" % (shape_str(xs), i + nd))
+    if not dtype_of_array(x.array).is_floating_point and x.array.size:
         raise NotImplementedError("\"adaptive_avg_pool2d\" not implemented for '%s'"
                                   % scalar_name(x.array))
-    if OH == 1 and OW == 1:
-        # torch takes the mean here, and records its node
-        return mean(x, (-1, -2), True)
     cdef ag_window win = make_window((xs[-2], xs[-1]), (OH, OW), (1, 1), (1, 1), (0, 0), (1, 1))
     cdef cnp.ndarray X = compute_array(x.array)
     cdef cnp.ndarray Y = np.empty(xs[:-2] + (OH, OW), dtype=X.dtype)
@@ -561,54 +691,62 @@ def adaptive_avg_pool2d(input, output_size):
 
 # -- batch normalization ----------------------------------------------------------------------
 #
-# Over an (N, C, L) view, with M = N * L values per channel:
+# Over an (N, C, L) view, with M = N * L values per channel (loops in csrc/normalization.c):
 #   training:  mean and biased variance of the batch; running stats move by `momentum` toward
 #              the batch mean and the *unbiased* variance (M / (M - 1) times the biased one).
 #   eval:      the running stats stand in for the batch's, and are not updated.
-# Backward, with xhat the normalized input and invstd = 1 / sqrt(var + eps):
+# Backward, with xhat = (x - mean) * invstd and invstd = 1 / sqrt(var + eps):
 #   d bias   = sum(g)             d weight = sum(g * xhat)
 #   d x      = weight * invstd * (g - mean(g) - xhat * mean(g * xhat))    (training)
 #   d x      = weight * invstd * g                                        (eval: the stats are
 #                                                                          constants)
+# The node keeps x, mean and invstd (as torch does) rather than xhat, and recomputes xhat.
 
 cdef class NativeBatchNormBackward0(Node):
-    cdef object xhat              # normalized input, (N, C, L), compute dtype
-    cdef object scale             # weight * invstd per channel, shape (1, C, 1)
+    cdef object x                 # forward's input as (N, C, L), float32/float64, contiguous
+    cdef object mean              # float64 (C,): the statistics forward normalized with
+    cdef object invstd            # float64 (C,)
+    cdef object scale             # float64 (C,): weight * invstd (invstd without a weight)
     cdef bint training
     cdef tuple input_shape
     cdef object input_dtype
-    cdef object weight_dtype
+    cdef object weight_dtype      # dtypes and shapes of the parameters' gradients: a weight
+    cdef object bias_dtype        # of C elements need not be 1-D, and with a float16 input
+    cdef tuple weight_shape       # the parameters may be float32
+    cdef tuple bias_shape
 
     cdef int apply(self, cnp.ndarray g) except -1:
-        cdef cnp.ndarray xhat = self.xhat
-        g3 = compute_array(g).astype(xhat.dtype, copy=False).reshape(shp(xhat))
-        sum_g = g3.sum(axis=(0, 2))
-        sum_gx = (g3 * xhat).sum(axis=(0, 2))
-        if self.next0 is not None:
-            if self.training:
-                M = shp(xhat)[0] * shp(xhat)[2]
-                inner = g3 - (sum_g / M)[None, :, None] - xhat * (sum_gx / M)[None, :, None]
-                gx = inner * self.scale
-            else:
-                gx = g3 * self.scale
-            self.out0 = gx.reshape(self.input_shape).astype(self.input_dtype, copy=False)
+        cdef cnp.ndarray X = self.x
+        cdef cnp.ndarray G = c_contiguous(g, X.dtype).reshape(shp(X))
+        cdef Py_ssize_t N = shp(X)[0], C = shp(X)[1], L = shp(X)[2]
+        cdef cnp.ndarray sum_g = np.empty(C, dtype=np.float64)
+        cdef cnp.ndarray sum_gx = np.empty(C, dtype=np.float64)
+        cdef cnp.ndarray GX = np.empty_like(X) if self.next0 is not None else None
+        ag_batch_norm_backward(window_kernel_code(X), N, C, L, cnp.PyArray_DATA(G),
+                               cnp.PyArray_DATA(X), <double *>cnp.PyArray_DATA(self.mean),
+                               <double *>cnp.PyArray_DATA(self.invstd),
+                               <double *>cnp.PyArray_DATA(self.scale), self.training,
+                               cnp.PyArray_DATA(GX) if GX is not None else NULL,
+                               <double *>cnp.PyArray_DATA(sum_g),
+                               <double *>cnp.PyArray_DATA(sum_gx))
+        if GX is not None:
+            self.out0 = GX.reshape(self.input_shape).astype(self.input_dtype, copy=False)
         if self.next1 is not None:
-            self.out1 = sum_gx.astype(self.weight_dtype, copy=False)
+            self.out1 = sum_gx.astype(self.weight_dtype).reshape(self.weight_shape)
         if self.next_rest[0] is not None:
-            self.out_rest[0] = sum_g.astype(self.weight_dtype, copy=False)
+            self.out_rest[0] = sum_g.astype(self.bias_dtype).reshape(self.bias_shape)
         return 0
 
     cdef void release(self):
         if self.has_saved:
-            self.xhat = None
-            self.scale = None
+            self.x = None
             Node.release(self)
 
     def name(self):
         return "NativeBatchNormBackward0"
 
 
-cdef update_running(Tensor stat, object batch_value, double momentum):
+cdef update_running(Tensor stat, cnp.ndarray batch_value, double momentum):
     """stat = (1 - momentum) * stat + momentum * batch_value, in place, as a buffer update."""
     cdef cnp.ndarray a = stat.array
     a *= (1.0 - momentum)
@@ -616,62 +754,115 @@ cdef update_running(Tensor stat, object batch_value, double momentum):
     bump_version(stat)
 
 
+cdef cnp.ndarray channel_values(object t, Py_ssize_t C, double default):
+    """A per-channel tensor (or None: `default` everywhere) as a float64 (C,) array."""
+    if t is None:
+        return np.full(C, default)
+    return c_contiguous((<Tensor>t).array, np.float64).reshape(C)
+
+
+cdef check_batch_norm_dtypes(Tensor x, tuple params):
+    """torch's CPU rules: a float16 input may come with float32 parameters (weight, bias,
+    running_mean, running_var); otherwise every parameter given has the input's dtype."""
+    cdef dtype xd = dtype_of_array(x.array)
+    if not xd.is_floating_point:
+        raise NotImplementedError("\"batch_norm\" not implemented for '%s'" % scalar_name(x.array))
+    given = [dtype_of_array((<Tensor>t).array) for t in params if t is not None]
+    if not given:
+        return
+    if given[0] is not xd:
+        if builtins.any([d is not FLOAT32 for d in given]):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if xd.name != "float16":
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        return
+    for d in given:
+        if d is not xd:
+            raise RuntimeError("expected scalar type %s but found %s"
+                               % (xd.legacy_name[:-len("Tensor")], d.legacy_name[:-len("Tensor")]))
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """Batch normalization over dim 1 of an (N, C, *) input."""
     cdef Tensor x = tensor_argument(input, "batch_norm", "input", 1)
     xs = shp(x.array)
+    cdef Py_ssize_t M = xs[0] if x.array.ndim else 1
+    for s in xs[2:]:
+        M *= s
+    if training and M == 1:
+        raise ValueError("Expected more than 1 value per channel when training, got input size "
+                         "%s" % size_repr(list(xs)))
+    if training and eps <= 0.0:
+        raise ValueError("batch_norm eps must be positive during training, but got %s" % (eps,))
+    if eps < 0.0:
+        raise ValueError("batch_norm eps must be non-negative, but got %s" % (eps,))
+    # torch.batch_norm's argument order: input, weight, bias, running_mean, running_var
+    for t, name, pos in ((weight, "weight", 2), (bias, "bias", 3),
+                         (running_mean, "running_mean", 4), (running_var, "running_var", 5)):
+        if t is not None:
+            tensor_argument(t, "batch_norm", name, pos)
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
+        raise TypeError("batch_norm(): argument 'momentum' (position 7) must be float, not %s"
+                        % type(momentum).__name__)
     if x.array.ndim < 2:
         raise ValueError("Expected 2D or higher input (got %dD input)" % x.array.ndim)
-    C = xs[1]
+    cdef Py_ssize_t C = xs[1], N = xs[0]
+    cdef Py_ssize_t L = x.array.size // (N * C) if N * C else 0
+    if N * L == 0:
+        # nothing to normalize, and no statistics to update (torch returns a product, too)
+        return mul(x, 1.0)
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if t is not None and (<Tensor>t).array.size != C:
             raise RuntimeError("%s should contain %d elements not %d"
                                % (name, C, (<Tensor>t).array.size))
-    N = xs[0]
-    L = x.array.size // (N * C) if N * C else 0
-    if training and N * L <= 1:
-        raise ValueError("Expected more than 1 value per channel when training, got input size "
-                         "%s" % size_repr(list(xs)))
-    if not training and (running_mean is None or running_var is None):
-        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        if t is None and name.startswith("running") and not training:
+            raise RuntimeError("%s must be defined in evaluation mode" % name)
+    check_batch_norm_dtypes(x, (weight, bias, running_mean, running_var))
     cdef cnp.ndarray X = compute_array(x.array).reshape(N, C, L)
+    cdef int k = window_kernel_code(X)
+    cdef cnp.ndarray mean_c, var_c
+    if training:
+        mean_c = np.empty(C, dtype=np.float64)
+        var_c = np.empty(C, dtype=np.float64)
+        ag_batch_norm_stats(k, N, C, L, cnp.PyArray_DATA(X), <double *>cnp.PyArray_DATA(mean_c),
+                            <double *>cnp.PyArray_DATA(var_c))
+        if running_mean is not None:
+            update_running(<Tensor>running_mean, mean_c, momentum)
+        if running_var is not None:
+            update_running(<Tensor>running_var, var_c * (N * L / max_(N * L - 1, 1)), momentum)
+    else:
+        mean_c = channel_values(running_mean, C, 0.0)
+        var_c = channel_values(running_var, C, 1.0)
     with np.errstate(all="ignore"):
-        if training:
-            batch_mean = X.mean(axis=(0, 2))
-            centered = X - batch_mean[None, :, None]
-            batch_var = (centered * centered).mean(axis=(0, 2))
-            invstd = 1.0 / np.sqrt(batch_var + eps)
-            if running_mean is not None:
-                update_running(<Tensor>running_mean, batch_mean, momentum)
-            if running_var is not None:
-                update_running(<Tensor>running_var, batch_var * (N * L / max_(N * L - 1, 1)),
-                               momentum)
-        else:
-            mean_arr = compute_array((<Tensor>running_mean).array).astype(X.dtype, copy=False)
-            var_arr = compute_array((<Tensor>running_var).array).astype(X.dtype, copy=False)
-            centered = X - mean_arr[None, :, None]
-            invstd = 1.0 / np.sqrt(var_arr + eps)
-        xhat = centered * invstd[None, :, None]
-        W = compute_array((<Tensor>weight).array).astype(X.dtype, copy=False) \
-            if weight is not None else None
-        Y = xhat * W[None, :, None] if W is not None else xhat.copy()
-        if bias is not None:
-            Y += compute_array((<Tensor>bias).array).astype(X.dtype, copy=False)[None, :, None]
-    cdef Tensor out = new_tensor(c_contiguous(Y.reshape(xs)).astype(x.array.dtype, copy=False))
+        invstd = 1.0 / np.sqrt(var_c + eps)
+    cdef cnp.ndarray scale = c_contiguous(invstd * channel_values(weight, C, 1.0))
+    cdef cnp.ndarray shift = channel_values(bias, C, 0.0)
+    cdef cnp.ndarray Y = np.empty_like(X)
+    ag_batch_norm_apply(k, N, C, L, cnp.PyArray_DATA(X), <double *>cnp.PyArray_DATA(mean_c),
+                        <double *>cnp.PyArray_DATA(scale), <double *>cnp.PyArray_DATA(shift),
+                        cnp.PyArray_DATA(Y))
+    cdef Tensor out = new_tensor(Y.reshape(xs).astype(x.array.dtype, copy=False))
     cdef bint w_grad = weight is not None and (<Tensor>weight).needs_grad
     cdef bint b_grad = bias is not None and (<Tensor>bias).needs_grad
     if not ag_grad_enabled() or not (x.needs_grad or w_grad or b_grad):
         return out
     cdef NativeBatchNormBackward0 node = NativeBatchNormBackward0.__new__(NativeBatchNormBackward0)
     node.set_edges((x, weight, bias))
-    node.xhat = xhat
-    node.scale = (invstd * W if W is not None else invstd)[None, :, None]
+    node.x = X
+    node.mean = mean_c
+    node.invstd = c_contiguous(invstd)
+    node.scale = scale
     node.training = bool(training)
     node.input_shape = xs
     node.input_dtype = x.array.dtype
-    node.weight_dtype = (<Tensor>weight).array.dtype if weight is not None else x.array.dtype
+    if weight is not None:
+        node.weight_dtype = (<Tensor>weight).array.dtype
+        node.weight_shape = shp((<Tensor>weight).array)
+    if bias is not None:
+        node.bias_dtype = (<Tensor>bias).array.dtype
+        node.bias_shape = shp((<Tensor>bias).array)
     node.save(0, x, 0)
     if weight is not None:
         node.save(1, <Tensor>weight, 1)

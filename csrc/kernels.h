@@ -91,7 +91,7 @@ void ag_max_pool(int dtype, const ag_window *w, ag_size planes, const void *x, v
 void ag_max_pool_backward(int dtype, const ag_window *w, ag_size planes, const void *g,
                           const int64_t *indices, void *gx);
 
-/* divisor > 0 overrides the window size as divisor (torch's divisor_override). */
+/* A nonzero divisor overrides the window size as divisor (torch's divisor_override). */
 void ag_avg_pool(int dtype, const ag_window *w, ag_size planes, int count_include_pad,
                  ag_size divisor, const void *x, void *y);
 void ag_avg_pool_backward(int dtype, const ag_window *w, ag_size planes, int count_include_pad,
@@ -101,5 +101,19 @@ void ag_avg_pool_backward(int dtype, const ag_window *w, ag_size planes, int cou
 void ag_adaptive_avg_pool(int dtype, const ag_window *w, ag_size planes, const void *x, void *y);
 void ag_adaptive_avg_pool_backward(int dtype, const ag_window *w, ag_size planes, const void *g,
                                    void *gx);
+
+/* ---- batch normalization (csrc/normalization.c), over (N, C, L) buffers ------------------ */
+
+/* Per-channel mean and biased variance, in double. */
+void ag_batch_norm_stats(int dtype, ag_size N, ag_size C, ag_size L, const void *x,
+                         double *mean, double *var);
+/* y = (x - mean) * scale + shift per channel; y may be x. */
+void ag_batch_norm_apply(int dtype, ag_size N, ag_size C, ag_size L, const void *x,
+                         const double *mean, const double *scale, const double *shift, void *y);
+/* Per-channel sum(g) and sum(g * xhat), and gx (skipped when gx is NULL); see the .c file. */
+void ag_batch_norm_backward(int dtype, ag_size N, ag_size C, ag_size L, const void *g,
+                            const void *x, const double *mean, const double *invstd,
+                            const double *scale, int training, void *gx, double *sum_g,
+                            double *sum_gx);
 
 #endif

@@ -28,11 +28,25 @@
    Rows of one group of channels are contiguous, so a grouped convolution is a batched product
    over row blocks. */
 
+/* The output columns ow whose input column ow * stride - pad + offset lies inside [0, in_w):
+   [*lo, *hi). Splitting a row into padding, interior and padding keeps the bounds test out of
+   the inner loop, which then runs as a plain (for stride 1: contiguous) copy. */
+static inline void interior(ag_size out_w, ag_size in_w, ag_size stride, ag_size pad,
+                            ag_size offset, ag_size *lo, ag_size *hi)
+{
+    ag_size first = pad - offset;               /* ow * stride >= first */
+    ag_size last = in_w + pad - offset;         /* ow * stride < last */
+    *lo = first <= 0 ? 0 : (first + stride - 1) / stride;
+    *hi = last <= 0 ? 0 : (last + stride - 1) / stride;
+    if (*hi > out_w) *hi = out_w;
+    if (*lo > *hi) *lo = *hi;
+}
+
 #define DEFINE_IM2COL(NAME, T)                                                                  \
     static void NAME(const ag_window *w, ag_size batch, ag_size channels, const T *x, T *cols)  \
     {                                                                                           \
         ag_size L = w->out_h * w->out_w, row_len = batch * L;                                   \
-        ag_size n, c, ki, kj, oh, ow;                                                           \
+        ag_size n, c, ki, kj, oh, ow, lo, hi;                                                   \
         for (n = 0; n < batch; n++)                                                             \
             for (c = 0; c < channels; c++) {                                                    \
                 const T *plane = x + (n * channels + c) * w->in_h * w->in_w;                    \
@@ -40,6 +54,8 @@
                     for (kj = 0; kj < w->kernel_w; kj++) {                                      \
                         T *row = cols + ((c * w->kernel_h + ki) * w->kernel_w + kj) * row_len   \
                                  + n * L;                                                       \
+                        ag_size offset = kj * w->dilation_w;                                    \
+                        interior(w->out_w, w->in_w, w->stride_w, w->pad_w, offset, &lo, &hi);  \
                         for (oh = 0; oh < w->out_h; oh++) {                                     \
                             ag_size ih = oh * w->stride_h - w->pad_h + ki * w->dilation_h;      \
                             T *dst = row + oh * w->out_w;                                       \
@@ -47,11 +63,13 @@
                                 for (ow = 0; ow < w->out_w; ow++) dst[ow] = 0;                  \
                                 continue;                                                       \
                             }                                                                   \
-                            const T *src = plane + ih * w->in_w;                                \
-                            for (ow = 0; ow < w->out_w; ow++) {                                 \
-                                ag_size iw = ow * w->stride_w - w->pad_w + kj * w->dilation_w;  \
-                                dst[ow] = (iw >= 0 && iw < w->in_w) ? src[iw] : (T)0;           \
-                            }                                                                   \
+                            const T *src = plane + ih * w->in_w + offset - w->pad_w;            \
+                            for (ow = 0; ow < lo; ow++) dst[ow] = 0;                            \
+                            if (w->stride_w == 1)                                               \
+                                for (ow = lo; ow < hi; ow++) dst[ow] = src[ow];                 \
+                            else                                                                \
+                                for (ow = lo; ow < hi; ow++) dst[ow] = src[ow * w->stride_w];   \
+                            for (ow = hi; ow < w->out_w; ow++) dst[ow] = 0;                     \
                         }                                                                       \
                     }                                                                           \
             }                                                                                   \
@@ -63,7 +81,7 @@
     static void NAME(const ag_window *w, ag_size batch, ag_size channels, const T *cols, T *x)  \
     {                                                                                           \
         ag_size L = w->out_h * w->out_w, row_len = batch * L;                                   \
-        ag_size n, c, ki, kj, oh, ow;                                                           \
+        ag_size n, c, ki, kj, oh, ow, lo, hi;                                                   \
         for (n = 0; n < batch; n++)                                                             \
             for (c = 0; c < channels; c++) {                                                    \
                 T *plane = x + (n * channels + c) * w->in_h * w->in_w;                          \
@@ -71,15 +89,17 @@
                     for (kj = 0; kj < w->kernel_w; kj++) {                                      \
                         const T *row = cols                                                     \
                             + ((c * w->kernel_h + ki) * w->kernel_w + kj) * row_len + n * L;    \
+                        ag_size offset = kj * w->dilation_w;                                    \
+                        interior(w->out_w, w->in_w, w->stride_w, w->pad_w, offset, &lo, &hi);  \
                         for (oh = 0; oh < w->out_h; oh++) {                                     \
                             ag_size ih = oh * w->stride_h - w->pad_h + ki * w->dilation_h;      \
                             if (ih < 0 || ih >= w->in_h) continue;                              \
                             const T *src = row + oh * w->out_w;                                 \
-                            T *dst = plane + ih * w->in_w;                                      \
-                            for (ow = 0; ow < w->out_w; ow++) {                                 \
-                                ag_size iw = ow * w->stride_w - w->pad_w + kj * w->dilation_w;  \
-                                if (iw >= 0 && iw < w->in_w) dst[iw] += src[ow];                \
-                            }                                                                   \
+                            T *dst = plane + ih * w->in_w + offset - w->pad_w;                  \
+                            if (w->stride_w == 1)                                               \
+                                for (ow = lo; ow < hi; ow++) dst[ow] += src[ow];                \
+                            else                                                                \
+                                for (ow = lo; ow < hi; ow++) dst[ow * w->stride_w] += src[ow];  \
                         }                                                                       \
                     }                                                                           \
             }                                                                                   \
@@ -177,15 +197,15 @@ void ag_max_pool_backward(int dtype, const ag_window *w, ag_size planes, const v
 
 /* ---- average pooling -----------------------------------------------------------------------
 
-   The divisor of each window, as torch defines it: `divisor` when it is positive (the
-   divisor_override), else the window's size counting padding but not the part of a ceil_mode
+   The divisor of each window, as torch defines it: `divisor` when it is nonzero (the
+   divisor_override, which may be negative), else the window's size counting padding but not the part of a ceil_mode
    window that hangs past the padding (count_include_pad), else only the input elements it
    covers. A window entirely in padding averages nothing and gives 0. */
 
 static inline ag_size avg_divisor(ag_size h0, ag_size h1, ag_size w0, ag_size w1,
                                   const ag_window *w, int count_include_pad, ag_size divisor)
 {
-    if (divisor > 0) return divisor;
+    if (divisor != 0) return divisor;
     if (count_include_pad) {
         ag_size hp = h1 < w->in_h + w->pad_h ? h1 : w->in_h + w->pad_h;
         ag_size wp = w1 < w->in_w + w->pad_w ? w1 : w->in_w + w->pad_w;
