@@ -36,7 +36,7 @@ CFLAGS = ["-O0", "-g", "-UNDEBUG"] if DEBUG else ["-O3"]
 core = Extension(
     "autograd_c._C",
     sources=["autograd_c/_C.pyx", "csrc/pointwise.c", "csrc/window.c",
-             "csrc/normalization.c", "csrc/grad_mode.c"],
+             "csrc/normalization.c", "csrc/optim.c", "csrc/grad_mode.c"],
     include_dirs=["csrc", numpy.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
     extra_compile_args=CFLAGS,

@@ -13,6 +13,7 @@ so that a Tensor method, the op it delegates to and the node that op records are
     _ops_linalg.pxi     matmul, mm, bmm, dot, mv
     _ops_inplace.pxi    add_, mul_, ..., item assignment, and their version bookkeeping
     _ops_nn.pxi         convolution, pooling and batch normalization
+    _ops_optim.pxi      fused SGD and Adam steps over a param group
 """
 cimport cython
 cimport numpy as cnp
@@ -38,6 +39,7 @@ include "_ops_shape.pxi"
 include "_ops_linalg.pxi"
 include "_ops_inplace.pxi"
 include "_ops_nn.pxi"
+include "_ops_optim.pxi"
 
 
 # -- grad mode: a thread-local flag in C (csrc/grad_mode.c) ---------------------------------

@@ -82,3 +82,20 @@ cdef extern from "kernels.h" nogil:
                                 const void *x, const double *mean, const double *invstd,
                                 const double *scale, int training, void *gx, double *sum_g,
                                 double *sum_gx)
+
+    # optimizer steps (csrc/optim.c); the structs must match field for field
+    ctypedef struct ag_sgd_options:
+        double lr, momentum, dampening, weight_decay
+        int nesterov, maximize
+        int first_step
+
+    ctypedef struct ag_adam_options:
+        double lr, beta1, beta2, eps, weight_decay
+        double step_size
+        double bias_correction2_sqrt
+        int decoupled, maximize
+
+    void ag_sgd_step(int dtype, ag_size n, void *p, const void *g, void *buf,
+                     const ag_sgd_options *o)
+    void ag_adam_step(int dtype, ag_size n, void *p, const void *g, void *m, void *v, void *vmax,
+                      const ag_adam_options *o)

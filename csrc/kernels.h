@@ -116,4 +116,28 @@ void ag_batch_norm_backward(int dtype, ag_size N, ag_size C, ag_size L, const vo
                             const double *scale, int training, void *gx, double *sum_g,
                             double *sum_gx);
 
+/* ---- optimizer steps (csrc/optim.c): p, g and the state buffers are n elements each -------- */
+
+/* Must match ag_sgd_options in _kernels.pxd. */
+typedef struct {
+    double lr, momentum, dampening, weight_decay;
+    int nesterov, maximize;
+    int first_step;     /* the momentum buffer is new: it becomes the gradient, undamped */
+} ag_sgd_options;
+
+/* Must match ag_adam_options in _kernels.pxd. */
+typedef struct {
+    double lr, beta1, beta2, eps, weight_decay;
+    double step_size;               /* lr / (1 - beta1 ** step) */
+    double bias_correction2_sqrt;   /* sqrt(1 - beta2 ** step) */
+    int decoupled, maximize;        /* AdamW's weight decay; ascend instead of descend */
+} ag_adam_options;
+
+/* buf is read only with momentum != 0 (and written then). */
+void ag_sgd_step(int dtype, ag_size n, void *p, const void *g, void *buf,
+                 const ag_sgd_options *o);
+/* vmax is NULL unless amsgrad. */
+void ag_adam_step(int dtype, ag_size n, void *p, const void *g, void *m, void *v, void *vmax,
+                  const ag_adam_options *o);
+
 #endif

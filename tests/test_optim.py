@@ -689,3 +689,73 @@ def test_float64_params_match_torch(name, kw):
     for st in opt_o.state.values():
         for k, v in st.items():
             assert v.dtype == (autograd_c.float32 if k == "step" else autograd_c.float64)
+
+
+# -- the compiled step and its fallback ---------------------------------------------------------
+
+FUSED_CASES = [
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.2, "maximize": True}),
+    ("SGD", {"lr": 0.05}),
+    ("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.05}),
+    ("AdamW", {"lr": 0.01, "maximize": True}),
+]
+
+
+@pytest.mark.parametrize("name, kw", FUSED_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(FUSED_CASES)])
+def test_compiled_step_equals_tensor_op_fallback(name, kw):
+    # A non-contiguous parameter goes through the tensor-op formulas, a contiguous one through
+    # the compiled loop: from the same values and gradients they must stay together.
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal((4, 3))
+    fused = autograd_c.tensor(start.copy(), requires_grad=True)
+    strided = autograd_c.zeros(4, 6, dtype=autograd_c.float64)[:, ::2]
+    strided.copy_(autograd_c.tensor(start.copy()))
+    strided.requires_grad_()
+    assert not strided.is_contiguous()
+    opts = [getattr(optim, name)([p], **kw) for p in (fused, strided)]
+    for _ in range(10):
+        g = rng.standard_normal((4, 3))
+        for p, opt in zip((fused, strided), opts):
+            p.grad = autograd_c.tensor(g.copy())
+            opt.step()
+    np.testing.assert_allclose(fused.detach().numpy(), strided.detach().numpy(), rtol=1e-12)
+
+
+def test_float16_parameters_take_the_fallback_and_match_torch():
+    torch = pytest.importorskip("torch")
+    start = np.linspace(-1, 1, 6, dtype=np.float16)
+    ours = autograd_c.tensor(start.copy(), requires_grad=True)
+    theirs = torch.tensor(start.copy(), requires_grad=True)
+    o1 = optim.SGD([ours], lr=0.1, momentum=0.9)
+    o2 = torch.optim.SGD([theirs], lr=0.1, momentum=0.9)
+    for step in range(5):
+        g = np.full(6, 0.5 + step, dtype=np.float16)
+        ours.grad, theirs.grad = autograd_c.tensor(g.copy()), torch.tensor(g.copy())
+        o1.step()
+        o2.step()
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_step_bumps_the_parameter_version(name):
+    # a graph that saved the parameter must refuse to backward through the stepped values
+    p = autograd_c.tensor([1.0, 2.0], requires_grad=True)
+    p.grad = autograd_c.tensor([0.5, 0.5])
+    opt = getattr(optim, name)([p], lr=0.1)
+    y = (p * p).sum()
+    opt.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_momentum_buffer_is_state_and_distinct_from_grad():
+    p = autograd_c.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = autograd_c.tensor([1.0, -1.0])
+    opt.step()
+    buf = opt.state[p]["momentum_buffer"]
+    np.testing.assert_array_equal(buf.numpy(), [1.0, -1.0])
+    p.grad.zero_()
+    np.testing.assert_array_equal(buf.numpy(), [1.0, -1.0])  # a copy, not the gradient itself
+    np.testing.assert_allclose(p.detach().numpy(), [0.9, 2.1])

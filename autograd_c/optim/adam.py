@@ -40,51 +40,58 @@ class Adam(Optimizer):
     def step(self, closure=None):
         loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr = group["lr"]
+            pairs = list(self._params_with_grad(group))
+            params, grads = [p for p, _ in pairs], [g for _, g in pairs]
+            states = [self._state_of(p, group["amsgrad"]) for p in params]
             beta1, beta2 = group["betas"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            for p, grad in self._params_with_grad(group):
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _tensor0()
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = _zeros_like(p)
-                if maximize:
-                    grad = -grad
-                exp_avg = state["exp_avg"]
-                exp_avg_sq = state["exp_avg_sq"]
-                step_t = state["step"]
-                step_t += 1
-                if weight_decay != 0:
-                    if decoupled:
-                        p.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = grad.add(p, alpha=weight_decay)
-                # exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg.add_(grad - exp_avg, alpha=1 - beta1)
-                # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
-
-                step = step_t.item()
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2 = 1 - beta2 ** step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2 ** 0.5
-                if amsgrad:
-                    max_sq = state["max_exp_avg_sq"]
-                    max_sq.copy_(_maximum(max_sq, exp_avg_sq))
-                    denom = (max_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-                else:
-                    denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-                # p.addcdiv_(exp_avg, denom, value=-step_size)
-                p.add_(exp_avg / denom, alpha=-step_size)
+            # the whole group in one compiled loop; what it cannot take comes back by index
+            left = _C._adam_step(
+                params, grads, [s["exp_avg"] for s in states],
+                [s["exp_avg_sq"] for s in states],
+                [s.get("max_exp_avg_sq") if group["amsgrad"] else None for s in states],
+                [s["step"] for s in states], group["lr"], beta1, beta2, group["eps"],
+                group["weight_decay"], group["decoupled_weight_decay"], group["maximize"])
+            for i in left:
+                _adam_update(params[i], grads[i], states[i], group)
         return loss
+
+    def _state_of(self, p, amsgrad):
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = _tensor0()
+            state["exp_avg"] = _zeros_like(p)
+            state["exp_avg_sq"] = _zeros_like(p)
+            if amsgrad:
+                state["max_exp_avg_sq"] = _zeros_like(p)
+        return state
+
+
+def _adam_update(p, grad, state, group):
+    """One parameter's Adam update with tensor ops (dtypes and layouts the kernel does not
+    take)."""
+    lr = group["lr"]
+    beta1, beta2 = group["betas"]
+    weight_decay = group["weight_decay"]
+    if group["maximize"]:
+        grad = -grad
+    exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+    step_t += 1
+    if weight_decay != 0:
+        if group["decoupled_weight_decay"]:
+            p.mul_(1 - lr * weight_decay)
+        else:
+            grad = grad.add(p, alpha=weight_decay)
+    exp_avg.add_(grad - exp_avg, alpha=1 - beta1)              # lerp toward grad
+    exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
+    step = step_t.item()
+    step_size = lr / (1 - beta1 ** step)
+    bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+    if group["amsgrad"]:
+        max_sq = state["max_exp_avg_sq"]
+        max_sq.copy_(_maximum(max_sq, exp_avg_sq))
+        exp_avg_sq = max_sq
+    denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
+    p.add_(exp_avg / denom, alpha=-step_size)
 
 
 class AdamW(Adam):

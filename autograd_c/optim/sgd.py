@@ -1,6 +1,7 @@
 """Stochastic gradient descent (torch.optim.SGD)."""
 from __future__ import annotations
 
+from autograd_c import _C
 from autograd_c.optim.optimizer import Optimizer, _use_grad_for_differentiable
 
 __all__ = ["SGD"]
@@ -35,28 +36,36 @@ class SGD(Optimizer):
     def step(self, closure=None):
         loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr = group["lr"]
             momentum = group["momentum"]
-            dampening = group["dampening"]
-            weight_decay = group["weight_decay"]
-            nesterov = group["nesterov"]
-            maximize = group["maximize"]
-            for p, grad in self._params_with_grad(group):
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = grad.detach().clone()
-                        state["momentum_buffer"] = buf
-                    else:
-                        buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                    if nesterov:
-                        grad = grad.add(buf, alpha=momentum)
-                    else:
-                        grad = buf
-                p.add_(grad, alpha=-lr)
+            pairs = list(self._params_with_grad(group))
+            params, grads = [p for p, _ in pairs], [g for _, g in pairs]
+            bufs = [self.state[p].get("momentum_buffer") if momentum != 0 else None
+                    for p in params]
+            # the whole group in one compiled loop; what it cannot take comes back by index
+            left = _C._sgd_step(params, grads, bufs, group["lr"], momentum,
+                                group["dampening"], group["weight_decay"], group["nesterov"],
+                                group["maximize"])
+            for i in left:
+                bufs[i] = _sgd_update(params[i], grads[i], bufs[i], group)
+            if momentum != 0:
+                for p, buf in zip(params, bufs):
+                    self.state[p]["momentum_buffer"] = buf
         return loss
+
+
+def _sgd_update(p, grad, buf, group):
+    """One parameter's SGD update with tensor ops (dtypes and layouts the kernel does not take);
+    returns the momentum buffer."""
+    momentum = group["momentum"]
+    if group["maximize"]:
+        grad = -grad
+    if group["weight_decay"] != 0:
+        grad = grad.add(p, alpha=group["weight_decay"])
+    if momentum != 0:
+        if buf is None:
+            buf = grad.detach().clone()
+        else:
+            buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+        grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+    p.add_(grad, alpha=-group["lr"])
+    return buf

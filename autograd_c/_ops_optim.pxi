@@ -1,0 +1,86 @@
+# Optimizer steps over a whole param group, in compiled code (csrc/optim.c).
+#
+# The Python optimizers gather each group's parameters, gradients and state buffers into lists
+# and make one call here; the loop over parameters and the update of each run in C. A parameter
+# the kernels cannot take (a dtype other than float32/float64, a non-contiguous array, state of
+# another dtype) is left alone and its index returned, for the optimizer's Python formulas.
+# Every array written in place has its version bumped, as torch's in-place updates do, so a
+# graph that saved a parameter before the step still refuses to backward through the new values.
+
+
+cdef inline int fused_code(Tensor p, object others):
+    """The kernel dtype code when p and each tensor in others (None skipped) share one C
+    contiguous float32/float64 layout of the same shape; -1 otherwise."""
+    cdef int k = kernel_code(p.array)
+    if k < 0 or not cnp.PyArray_ISWRITEABLE(p.array):
+        return -1
+    for t in others:
+        if t is not None and kernel_code_pair(p.array, (<Tensor>t).array) != k:
+            return -1
+    return k
+
+
+cdef inline void* data_of(object t):
+    return cnp.PyArray_DATA((<Tensor>t).array) if t is not None else NULL
+
+
+def _sgd_step(list params, list grads, list bufs, double lr, double momentum, double dampening,
+              double weight_decay, bint nesterov, bint maximize):
+    """SGD on params[i] with grads[i]; bufs[i] is the momentum buffer or None (then a new one is
+    put in its place when momentum is used). Returns the indices left to the caller."""
+    cdef ag_sgd_options o
+    o.lr, o.momentum, o.dampening, o.weight_decay = lr, momentum, dampening, weight_decay
+    o.nesterov, o.maximize = nesterov, maximize
+    cdef list left = []
+    cdef Py_ssize_t i
+    cdef Tensor p, g
+    cdef int k
+    for i in range(len(params)):
+        p, g = <Tensor>params[i], <Tensor>grads[i]
+        k = fused_code(p, (g, bufs[i]))
+        if k < 0:
+            left.append(i)
+            continue
+        o.first_step = momentum != 0 and bufs[i] is None
+        if o.first_step:
+            bufs[i] = new_tensor(empty_like_array(p.array))
+        ag_sgd_step(k, p.array.size, cnp.PyArray_DATA(p.array), cnp.PyArray_DATA(g.array),
+                    data_of(bufs[i]), &o)
+        bump_version(p)
+        if momentum != 0:
+            bump_version(<Tensor>bufs[i])
+    return left
+
+
+def _adam_step(list params, list grads, list exp_avgs, list exp_avg_sqs, list max_exp_avg_sqs,
+               list steps, double lr, double beta1, double beta2, double eps,
+               double weight_decay, bint decoupled, bint maximize):
+    """Adam/AdamW on params[i]; the state lists hold Tensors (max_exp_avg_sqs[i] None without
+    amsgrad), steps[i] the 0-d step count, incremented here. Returns the indices left."""
+    cdef ag_adam_options o
+    o.lr, o.beta1, o.beta2, o.eps, o.weight_decay = lr, beta1, beta2, eps, weight_decay
+    o.decoupled, o.maximize = decoupled, maximize
+    cdef list left = []
+    cdef Py_ssize_t i
+    cdef Tensor p, g, step
+    cdef double n
+    cdef int k
+    for i in range(len(params)):
+        p, g = <Tensor>params[i], <Tensor>grads[i]
+        k = fused_code(p, (g, exp_avgs[i], exp_avg_sqs[i], max_exp_avg_sqs[i]))
+        if k < 0:
+            left.append(i)
+            continue
+        step = <Tensor>steps[i]
+        step.array[()] += 1
+        bump_version(step)
+        n = float(step.array)
+        o.step_size = lr / (1 - beta1 ** n)
+        o.bias_correction2_sqrt = (1 - beta2 ** n) ** 0.5
+        ag_adam_step(k, p.array.size, cnp.PyArray_DATA(p.array), cnp.PyArray_DATA(g.array),
+                     data_of(exp_avgs[i]), data_of(exp_avg_sqs[i]), data_of(max_exp_avg_sqs[i]),
+                     &o)
+        for t in (p, exp_avgs[i], exp_avg_sqs[i], max_exp_avg_sqs[i]):
+            if t is not None:
+                bump_version(<Tensor>t)
+    return left
