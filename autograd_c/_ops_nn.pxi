@@ -7,10 +7,13 @@
 # input by col2im; grad @ cols.T for the weight). The column matrix is kept from forward to
 # backward: it costs kernel_h * kernel_w times the input's memory and saves a second im2col.
 #
-# Pooling runs in C loops over planes; batch normalization is numpy reductions over an
-# (N, C, L) view. All of them work on 4-D arrays: a 1-D convolution is a 2-D one of height 1,
-# and an unbatched input is given a batch of one by the public function, with torch's
-# Unsqueeze/Squeeze nodes around the op.
+# Pooling runs in C loops over planes; batch normalization runs C loops (csrc/normalization.c)
+# over an (N, C, L) view. Convolution and pooling work on 4-D arrays: a 1-D convolution is a
+# 2-D one of height 1, and an unbatched input to a convolution is given a batch of one by the
+# public function, with torch's Unsqueeze/Squeeze nodes around the op.
+#
+# Arguments are checked in torch's order (which differs between its code paths), so that a
+# call with several faults raises the error torch would.
 
 
 cdef inline int window_kernel_code(cnp.ndarray a) except -2:
@@ -212,7 +215,7 @@ cdef tuple same_padding(tuple xs, tuple ws, int groups, tuple stride, tuple dila
     if builtins.any(extra):
         warnings.warn("Using padding='same' with even kernel lengths and odd dilation may "
                       "require a zero-padded copy of the input be created", UserWarning,
-                      stacklevel=2)
+                      stacklevel=1)   # compiled frames do not count
     return tuple([t // 2 for t in total]), extra
 
 
@@ -308,9 +311,10 @@ cdef Tensor convolution(object input, object weight, object bias, object stride,
     dilation_t = broadcast_param(dilation_t, wdims)
     check_conv_shapes(xs, ws, b, g, stride_t, padding_t, dilation_t)
     if x.array.size:
-        # torch skips its kernels, and with them these checks, for an empty input
-        check_conv_dtypes(x, w, b, user_batched, by_name)
+        # torch skips its kernels, and with them these checks, for an empty input; its generic
+        # kernels reject the input's dtype before comparing the weight's with it
         check_conv_kernel_dtype(x.array, dilation_t)
+        check_conv_dtypes(x, w, b, user_batched, by_name)
     if dims == 1:
         return conv_arrays(x, w, b, (1,) + stride_t, (0,) + padding_t, (0,) + extra,
                            (1,) + dilation_t, g)
@@ -802,7 +806,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                          (running_mean, "running_mean", 4), (running_var, "running_var", 5)):
         if t is not None:
             tensor_argument(t, "batch_norm", name, pos)
-    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
+    if not hasattr(momentum, "__float__"):
         raise TypeError("batch_norm(): argument 'momentum' (position 7) must be float, not %s"
                         % type(momentum).__name__)
     if x.array.ndim < 2:
@@ -810,8 +814,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     cdef Py_ssize_t C = xs[1], N = xs[0]
     cdef Py_ssize_t L = x.array.size // (N * C) if N * C else 0
     if N * L == 0:
-        # nothing to normalize, and no statistics to update (torch returns a product, too)
-        return mul(x, 1.0)
+        # nothing to normalize and no statistics to update; torch returns x * weight[0] +
+        # bias[0], so that the parameters get their (zero) gradients
+        empty = mul(x, 1.0)
+        if weight is not None:
+            empty = empty * weight[0]
+        if bias is not None:
+            empty = empty + bias[0]
+        return empty
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if t is not None and (<Tensor>t).array.size != C:

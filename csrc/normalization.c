@@ -46,8 +46,10 @@
             for (c = 0; c < C; c++) {                                                           \
                 const T *p = x + (n * C + c) * L;                                               \
                 T *q = y + (n * C + c) * L;                                                     \
-                T a = (T)scale[c], b = (T)(shift[c] - mean[c] * scale[c]);                      \
-                for (l = 0; l < L; l++) q[l] = p[l] * a + b;                                    \
+                /* centre first: folding the mean into the shift loses digits in float32 when \
+                   the mean is large against the spread */                                      \
+                T m = (T)mean[c], a = (T)scale[c], b = (T)shift[c];                             \
+                for (l = 0; l < L; l++) q[l] = (p[l] - m) * a + b;                              \
             }                                                                                   \
     }
 

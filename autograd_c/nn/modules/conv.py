@@ -32,9 +32,10 @@ class _ConvNd(Module):
         n = self._dims
         kernel_size, stride, dilation = (_ntuple(v, n) for v in (kernel_size, stride, dilation))
         if isinstance(padding, str):
-            if padding not in ("same", "valid"):
+            valid_strings = {"same", "valid"}   # a set, so the message prints as torch's
+            if padding not in valid_strings:
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of "
-                                 f"{{'same', 'valid'}}")
+                                 f"{valid_strings}")
             if padding == "same" and any(s != 1 for s in stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         else:

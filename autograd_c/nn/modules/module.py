@@ -400,13 +400,20 @@ class Module:
                                   keep_vars=keep_vars)
         return destination
 
+    def _upgrade_state_dict(self, state_dict, prefix, version):
+        """Fill in, in place, what a state_dict written by an older version of this module
+        (`version`, None when the dict carries no metadata) lacks. Nothing by default."""
+
     def load_state_dict(self, state_dict, strict=True, assign=False):
         if not isinstance(state_dict, dict):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing_keys, unexpected_keys, error_msgs = [], [], []
+        metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict((k, _checkpoint_value(v)) for k, v in state_dict.items())
 
         def load(module, prefix):
+            version = (metadata or {}).get(prefix[:-1], {}).get("version")
+            module._upgrade_state_dict(state_dict, prefix, version)
             persistent_buffers = {k: v for k, v in module._buffers.items()
                                   if k not in module._non_persistent_buffers_set}
             local_state = {k: v for k, v in itertools.chain(module._parameters.items(),
@@ -538,5 +545,9 @@ def _checkpoint_value(value):
         return _creation.tensor(value)
     if hasattr(value, "detach") and hasattr(value, "__array__"):
         # a torch.Tensor: .detach() drops its graph, __array__ gives its values
-        return _creation.tensor(np.asarray(value.detach().cpu()))
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":
+            # numpy has no bfloat16; float32 holds every bfloat16 value exactly
+            value = value.float()
+        return _creation.tensor(np.asarray(value))
     return value
