@@ -66,6 +66,7 @@ cos = Tensor.cos
 tanh = Tensor.tanh
 sigmoid = Tensor.sigmoid
 relu = Tensor.relu
+relu_ = Tensor.relu_
 reciprocal = Tensor.reciprocal
 square = Tensor.square
 floor = Tensor.floor

@@ -134,6 +134,16 @@ cdef Tensor clamp_(Tensor self, object lo, object hi):
     return self
 
 
+cdef Tensor relu_(Tensor self):
+    """In-place relu, recorded as torch's relu_ is: a ReluBackward0 node over the result."""
+    check_inplace(self, False)
+    if ag_grad_enabled() and self.needs_grad:
+        return adopt(self, unary_op(AG_RELU, snapshot(self)))
+    np.copyto(self.array, (<Tensor>unary_op(AG_RELU, self.detach())).array, casting="unsafe")
+    bump_version(self)
+    return self
+
+
 def _fill_rule(g, ctx):
     shape, value_meta = ctx
     gv = np.asarray(g.sum(), dtype=value_meta[1]).reshape(value_meta[0]) if value_meta is not None else None

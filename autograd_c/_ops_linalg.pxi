@@ -196,3 +196,84 @@ def mv(input, vec):
     save_checked(result, 0, a, 0)
     save_checked(result, 1, b, 1)
     return result
+
+
+# -- linear layers ----------------------------------------------------------------------------
+#
+# y = x @ weight.T + bias for a 2-D x, as torch records it: addmm(bias, x, weight.t()), one
+# AddmmBackward0 node (MmBackward0 without a bias) whose third edge goes through weight.t()'s
+# TBackward0. The weight gradient is computed as (g.T @ x), contiguous in weight's own
+# (out, in) layout, and handed to TBackward0 as its transpose: TBackward0 transposes it back, so
+# the leaf receives a contiguous array that AccumulateGrad can take without a strided copy.
+
+cdef class AddmmBackward0(Node):
+    """Inputs: bias (when has_bias), x, weight.t(); saved0 = x, saved1 = weight."""
+    cdef bint has_bias
+
+    cdef int apply(self, cnp.ndarray g) except -1:
+        cdef Node x_edge = self.next1 if self.has_bias else self.next0
+        cdef Node wt_edge = <Node>self.next_rest[0] if self.has_bias else self.next1
+        cdef cnp.ndarray X = self.saved0, W = self.saved1
+        x_grad = as_array(np.matmul(g, W)) if x_edge is not None else None
+        wt_grad = as_array(np.matmul(g.T, X)).T if wt_edge is not None else None
+        if self.has_bias:
+            self.out0 = as_array(g.sum(axis=0)) if self.next0 is not None else None
+            self.out1 = x_grad
+            self.out_rest[0] = wt_grad
+        else:
+            self.out0 = x_grad
+            self.out1 = wt_grad
+        return 0
+
+    def name(self):
+        return "AddmmBackward0" if self.has_bias else "MmBackward0"
+
+
+cdef bint plain_linear(Tensor x, Tensor w, object bias):
+    """The 2-D same-dtype case that one AddmmBackward0/MmBackward0 node covers."""
+    if x.array.ndim != 2 or w.array.ndim != 2 or shp(x.array)[1] != shp(w.array)[1]:
+        return False
+    if cnp.PyArray_TYPE(x.array) != cnp.PyArray_TYPE(w.array) or kernel_code(w.array) < 0:
+        return False
+    if bias is None:
+        return True
+    cdef Tensor b = <Tensor>bias
+    return (b.array.ndim == 1 and shp(b.array)[0] == shp(w.array)[0]
+            and cnp.PyArray_TYPE(b.array) == cnp.PyArray_TYPE(w.array))
+
+
+def linear(input, weight, bias=None):
+    """y = input @ weight.T + bias (torch.nn.functional.linear)."""
+    cdef Tensor x = as_tensor_arg(input, "linear"), w = as_tensor_arg(weight, "linear")
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError("linear(): argument 'bias' (position 3) must be Tensor, not %s"
+                        % type(bias).__name__)
+    cdef tuple lead
+    if bias is not None and x.array.ndim != 2 and w.array.ndim == 2 and x.array.ndim > 0:
+        # torch flattens the leading dims into one for addmm, and views the result back
+        lead = shp(x.array)[:-1]
+        flat = linear(reshape(x, (-1, shp(x.array)[-1])), w, bias)
+        return reshape(flat, lead + (shp((<Tensor>flat).array)[-1],))
+    if not plain_linear(x, w, bias):
+        # no bias on a batch, broadcasting biases, mixed dtypes: the composed ops, their graph
+        # and their errors, as torch's matmul path has them
+        product = matmul(x, t(w) if w.array.ndim == 2 else w)
+        return add(product, bias) if bias is not None else product
+    cdef cnp.ndarray Y = as_array(np.matmul(x.array, w.array.T))
+    if bias is not None:
+        Y += (<Tensor>bias).array
+    cdef Tensor out = new_tensor(Y)
+    cdef bint b_grad = bias is not None and (<Tensor>bias).needs_grad
+    if not ag_grad_enabled() or not (x.needs_grad or w.needs_grad or b_grad):
+        return out
+    cdef Tensor wt = t(w)
+    cdef AddmmBackward0 node = AddmmBackward0.__new__(AddmmBackward0)
+    node.has_bias = bias is not None
+    node.set_edges((bias, x, wt) if bias is not None else (x, wt))
+    # as torch's addmm: x is kept for the weight's gradient, the weight for x's
+    if w.needs_grad:
+        node.save(0, x, 1 if bias is not None else 0)
+    if x.needs_grad:
+        node.save(1, w, 2 if bias is not None else 1)
+    attach(out, node)
+    return out

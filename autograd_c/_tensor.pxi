@@ -809,6 +809,9 @@ cdef class Tensor:
     def clamp_(self, min=None, max=None):
         return clamp_(self, min, max)
 
+    def relu_(self):
+        return relu_(self)
+
     def clip_(self, min=None, max=None):
         return clamp_(self, min, max)
 

@@ -581,3 +581,100 @@ def test_gelu_float32_vs_torch():
     out_a.sum().backward()
     out_t.sum().backward()
     close(a.grad, t.grad, rtol=1e-6, atol=1e-6)
+
+
+# -- linear as one node, relu_ -------------------------------------------------------------------
+
+def _graph_names(fn):
+    """(name, next names) of a grad_fn, None for missing edges."""
+    return fn.name(), tuple(None if f is None else f.name() for f, _ in fn.next_functions)
+
+
+LINEAR_CASES = [  # x shape, with bias, which inputs require grad
+    ((5, 3), True, "xwb"), ((5, 3), False, "xw"), ((5, 3), True, "wb"), ((5, 3), True, "x"),
+    ((2, 5, 3), True, "xwb"), ((3,), True, "xwb"), ((0, 3), True, "xwb"),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("shape, with_bias, needs", LINEAR_CASES)
+def test_linear_graph_values_and_gradients_match_torch(shape, with_bias, needs):
+    r = rng(7)
+    arrays = {"x": r.standard_normal(shape), "w": r.standard_normal((4, 3)),
+              "b": r.standard_normal(4)}
+    results = []
+    for lib, fn in ((ac, F.linear), (torch, TF.linear)):
+        t = {k: lib.tensor(v, requires_grad=k in needs) for k, v in arrays.items()}
+        y = fn(t["x"], t["w"], t["b"] if with_bias else None)
+        (y * y).sum().backward()
+        grads = [t[k].grad.numpy() for k in "xwb" if k in needs and (k != "b" or with_bias)]
+        results.append((y.detach().numpy(), grads, _graph_names(y.grad_fn)))
+    (ours_y, ours_g, ours_graph), (their_y, their_g, their_graph) = results
+    np.testing.assert_allclose(ours_y, their_y, rtol=1e-12, atol=1e-12)
+    for a, b in zip(ours_g, their_g):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert ours_graph == their_graph
+
+
+def test_linear_weight_gradient_arrives_contiguous():
+    # the leaf gets (g.T @ x), not a transposed view that AccumulateGrad would have to copy
+    lin = ac.nn.Linear(3, 4)
+    lin(ac.randn(5, 3)).sum().backward()
+    assert lin.weight.grad.is_contiguous()
+    np.testing.assert_allclose(lin.bias.grad.numpy(), np.full(4, 5.0))
+
+
+def test_linear_gradcheck_float64():
+    x = ac.randn(4, 3, dtype=ac.float64, requires_grad=True)
+    w = ac.randn(2, 3, dtype=ac.float64, requires_grad=True)
+    b = ac.randn(2, dtype=ac.float64, requires_grad=True)
+    assert gradcheck(lambda x, w, b: F.linear(x, w, b), (x, w, b))
+    assert gradcheck(lambda x, w: F.linear(x, w), (x, w))
+
+
+def test_linear_keeps_the_weight_version_check():
+    w = ac.randn(2, 3, requires_grad=True)
+    x = ac.randn(4, 3, requires_grad=True)
+    y = F.linear(x, w)
+    with ac.no_grad():
+        w.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+@needs_torch
+def test_linear_errors_match_torch():
+    for x_shape, w_shape, dtypes in [((5, 3), (4, 2), None), ((5, 3), (4, 3), ("f8", "f4"))]:
+        errors = []
+        for lib, fn in ((ac, F.linear), (torch, TF.linear)):
+            x = lib.tensor(np.ones(x_shape, dtype=dtypes[0] if dtypes else "f4"))
+            w = lib.tensor(np.ones(w_shape, dtype=dtypes[1] if dtypes else "f4"))
+            with pytest.raises(RuntimeError) as info:
+                fn(x, w)
+            errors.append(str(info.value))
+        assert errors[0] == errors[1]
+
+
+@needs_torch
+def test_relu_inplace_is_relu_backward_like_torch():
+    arr = rng(2).standard_normal((3, 4))
+    out = []
+    for lib, fn in ((ac, F.relu), (torch, TF.relu)):
+        x = lib.tensor(arr, requires_grad=True)
+        h = x * 2
+        y = fn(h, inplace=True)
+        assert y is h
+        (y * y).sum().backward()
+        out.append((y.grad_fn.name(), x.grad.numpy(), h._version))
+    assert out[0][0] == out[1][0] == "ReluBackward0"
+    np.testing.assert_allclose(out[0][1], out[1][1])
+    assert out[0][2] == out[1][2]
+
+
+def test_relu_inplace_on_a_leaf_that_requires_grad_raises():
+    x = ac.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        F.relu(x, inplace=True)
+    with ac.no_grad():
+        F.relu(x, inplace=True)
+    assert (x.detach().numpy() >= 0).all()

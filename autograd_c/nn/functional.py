@@ -94,9 +94,7 @@ def _reduction_of(size_average, reduce, reduction):
 
 def relu(input, inplace=False):
     if inplace:
-        # clamp_ is recorded by the engine: on a leaf that requires grad it raises torch's
-        # error, on a non-leaf it is differentiated like torch's relu_.
-        return input.clamp_(min=0)
+        return input.relu_()
     return input.relu()
 
 
@@ -188,22 +186,28 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return input.log_softmax(dim)
 
 
-def linear(input, weight, bias=None):
-    if weight.dim() == 2:
-        out = input.matmul(weight.t())
-    else:
-        out = input.matmul(weight)
-    if bias is not None:
-        out = out + bias
-    return out
+linear = _C.linear
 
 
 # Convolution, pooling and batch normalization are compiled ops (autograd_c/_ops_nn.pxi).
 conv1d = _C.conv1d
 conv2d = _C.conv2d
 avg_pool2d = _C.avg_pool2d
-adaptive_avg_pool2d = _C.adaptive_avg_pool2d
 batch_norm = _C.batch_norm
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _C.adaptive_avg_pool2d(input, _sizes_with_default(output_size, input.size()))
+
+
+def _sizes_with_default(out_size, defaults):
+    """output_size with each None replaced by the input's size there, as torch resolves it
+    (before any check on the input: a 1-D input is a ValueError here)."""
+    if isinstance(out_size, int):
+        return out_size
+    if len(defaults) <= len(out_size):
+        raise ValueError(f"Input dimension should be at least {len(out_size) + 1}")
+    return [v if v is not None else d for v, d in zip(out_size, defaults[-len(out_size):])]
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,

@@ -1,7 +1,7 @@
 """Linear, Identity and Flatten."""
 import math
 
-from autograd_c import _creation
+from autograd_c import _C, _creation
 from autograd_c.nn import init
 from autograd_c.nn.modules.module import Module
 from autograd_c.nn.parameter import Parameter
@@ -39,10 +39,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        out = input.matmul(self.weight.t())
-        if self.bias is not None:
-            out = out + self.bias
-        return out
+        return _C.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
