@@ -85,6 +85,47 @@ cdef inline ag_window make_window(tuple in_hw, tuple out_hw, tuple kernel, tuple
     return w
 
 
+# -- scratch buffers --------------------------------------------------------------------------
+#
+# A convolution's column matrices run to megabytes. glibc hands blocks that large back to the
+# operating system as soon as they are freed, so a fresh np.empty every step is fresh memory
+# every step, and faulting its pages in costs about as much as the convolution's arithmetic.
+# Column matrices whose backward has finished, and the products that only live inside one op,
+# go back to this pool by shape and dtype, for the next step's convolution of that shape.
+
+cdef dict scratch_pool = {}                 # (shape, dtype number) -> free arrays of that kind
+cdef Py_ssize_t scratch_pool_bytes = 0      # their total size, at most SCRATCH_POOL_LIMIT
+cdef Py_ssize_t SCRATCH_POOL_LIMIT = 256 * 1024 * 1024
+
+
+cdef cnp.ndarray take_scratch(tuple shape, object np_dtype):
+    """An uninitialised C-contiguous array, from the pool when one of that kind is free."""
+    global scratch_pool_bytes
+    free = scratch_pool.get((shape, np_dtype.num))
+    if free:
+        a = free.pop()
+        scratch_pool_bytes -= a.nbytes
+        return a
+    return np.empty(shape, dtype=np_dtype)
+
+
+cdef void give_scratch(cnp.ndarray a) noexcept:
+    """Keep `a` for reuse. The caller has checked that nothing else refers to it: no view, no
+    tensor, no node (an array handed out again while still in use would be overwritten)."""
+    global scratch_pool_bytes
+    if scratch_pool_bytes + a.nbytes > SCRATCH_POOL_LIMIT:
+        return
+    try:
+        scratch_pool.setdefault((shp(a), a.dtype.num), []).append(a)
+        scratch_pool_bytes += a.nbytes
+    except Exception:
+        pass
+
+
+def _scratch_pool_bytes():
+    return scratch_pool_bytes
+
+
 # -- convolution ------------------------------------------------------------------------------
 
 cdef class ConvolutionBackward0(Node):
@@ -111,8 +152,10 @@ cdef class ConvolutionBackward0(Node):
         cdef cnp.ndarray g_cols = c_contiguous(g.transpose(1, 0, 2)).reshape(G, Cout // G, N * L)
         if self.next0 is not None:
             W_groups = W.reshape(G, Cout // G, block)
-            cols_grad = c_contiguous(np.matmul(W_groups.transpose(0, 2, 1), g_cols))
+            cols_grad = take_scratch((G, block, N * L), W.dtype)
+            np.matmul(W_groups.transpose(0, 2, 1), g_cols, out=cols_grad)
             self.out0 = self.fold(cols_grad, N, C)
+            give_scratch(cols_grad)       # fold only read it
         if self.next1 is not None:
             cols = (<cnp.ndarray>self.cols).reshape(G, block, N * L)
             gw = np.matmul(g_cols, cols.transpose(0, 2, 1))
@@ -138,8 +181,13 @@ cdef class ConvolutionBackward0(Node):
         return gx.astype(self.input_dtype, copy=False)
 
     cdef void release(self):
+        cdef object cols
         if self.has_saved:
+            cols = self.cols
             self.cols = None
+            # reusable when this node held the only reference (apply's views are gone)
+            if cols is not None and Py_REFCNT(cols) == 1:
+                give_scratch(<cnp.ndarray>cols)
             self.weight = None
             Node.release(self)
 
@@ -336,19 +384,19 @@ cdef Tensor conv_arrays(Tensor x, Tensor w, Tensor b, tuple stride, tuple paddin
     cdef Py_ssize_t OW = (Wd + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
     cdef ag_window win = make_window((H, Wd), (OH, OW), (kh, kw), stride, padding, dilation)
     cdef Py_ssize_t L = OH * OW, block = shp(W)[1] * kh * kw
-    cdef cnp.ndarray cols = np.empty((C * kh * kw, N * L), dtype=X.dtype)
+    cdef cnp.ndarray cols = take_scratch((C * kh * kw, N * L), X.dtype)
     cdef int k = window_kernel_code(X)
     if X.size < NOGIL_ELEMENTS:
         ag_im2col(k, &win, N, C, cnp.PyArray_DATA(X), cnp.PyArray_DATA(cols))
     else:
         with nogil:
             ag_im2col(k, &win, N, C, cnp.PyArray_DATA(X), cnp.PyArray_DATA(cols))
-    if groups == 1:
-        product = np.matmul(W.reshape(Cout, block), cols)
-    else:
-        product = np.matmul(W.reshape(groups, Cout // groups, block),
-                            cols.reshape(groups, block, N * L))
-    out_arr = c_contiguous(product.reshape(Cout, N, L).transpose(1, 0, 2))
+    cdef cnp.ndarray product = take_scratch((groups, Cout // groups, N * L), X.dtype)
+    np.matmul(W.reshape(groups, Cout // groups, block), cols.reshape(groups, block, N * L),
+              out=product)
+    cdef cnp.ndarray out_arr = c_contiguous(product.reshape(Cout, N, L).transpose(1, 0, 2))
+    if cnp.PyArray_DATA(out_arr) != cnp.PyArray_DATA(product):
+        give_scratch(product)             # copied out; with N == 1 the output is product itself
     if b is not None:
         out_arr += compute_array(b.array).reshape(1, Cout, 1)
     cdef tuple out_shape = (N, Cout, OH, OW)
@@ -356,6 +404,9 @@ cdef Tensor conv_arrays(Tensor x, Tensor w, Tensor b, tuple stride, tuple paddin
         out_shape = (N, Cout, OW)
     out_arr = out_arr.reshape(out_shape).astype(x.array.dtype, copy=False)
     cdef Tensor out = new_tensor(out_arr)
+    cdef bint keep_cols = w.needs_grad and ag_grad_enabled()
+    if not keep_cols:
+        give_scratch(cols)
     if not ag_grad_enabled() or not (x.needs_grad or w.needs_grad or (b is not None and b.needs_grad)):
         return out
     cdef ConvolutionBackward0 node = ConvolutionBackward0.__new__(ConvolutionBackward0)
@@ -363,7 +414,7 @@ cdef Tensor conv_arrays(Tensor x, Tensor w, Tensor b, tuple stride, tuple paddin
     node.win = win
     node.groups = groups
     node.weight = W
-    node.cols = cols if w.needs_grad else None
+    node.cols = cols if keep_cols else None
     node.input_shape = shp(X)
     node.user_input_shape = shp(x.array)
     node.user_weight_shape = shp(w.array)

@@ -173,16 +173,60 @@ void ag_col2im(int dtype, const ag_window *w, ag_size batch, ag_size channels, c
             for (o = 0; o < plane_out; o++) gx[*idx++] += *g++;                                 \
     }
 
+/* The 2x2, stride 2, unpadded window of most networks: the same scan order (and so the same
+   winner among ties and NaNs) without the general loop's clipping and strides. */
+#define DEFINE_MAX_POOL_2X2(NAME, T)                                                            \
+    static void NAME(const ag_window *w, ag_size planes, const T *x, T *y, int64_t *idx)       \
+    {                                                                                           \
+        ag_size p, oh, ow, j;                                                                   \
+        for (p = 0; p < planes; p++) {                                                          \
+            const T *plane = x + p * w->in_h * w->in_w;                                         \
+            for (oh = 0; oh < w->out_h; oh++) {                                                 \
+                ag_size top = 2 * oh * w->in_w;                                                 \
+                for (ow = 0; ow < w->out_w; ow++) {                                             \
+                    ag_size at[4] = {top + 2 * ow, top + 2 * ow + 1,                            \
+                                     top + w->in_w + 2 * ow, top + w->in_w + 2 * ow + 1};       \
+                    ag_size best_at = at[0];                                                    \
+                    T best = plane[at[0]];                                                      \
+                    for (j = 1; j < 4; j++) {                                                   \
+                        T v = plane[at[j]];                                                     \
+                        if (v > best || v != v) {                                               \
+                            best = v;                                                           \
+                            best_at = at[j];                                                    \
+                        }                                                                       \
+                    }                                                                           \
+                    *y++ = best;                                                                \
+                    *idx++ = best_at;                                                           \
+                }                                                                               \
+            }                                                                                   \
+        }                                                                                       \
+    }
+
 DEFINE_MAX_POOL(max_pool_f32, float)
 DEFINE_MAX_POOL(max_pool_f64, double)
+DEFINE_MAX_POOL_2X2(max_pool_2x2_f32, float)
+DEFINE_MAX_POOL_2X2(max_pool_2x2_f64, double)
+
+static int is_plain_2x2(const ag_window *w)
+{
+    return w->kernel_h == 2 && w->kernel_w == 2 && w->stride_h == 2 && w->stride_w == 2
+           && w->pad_h == 0 && w->pad_w == 0 && w->dilation_h == 1 && w->dilation_w == 1
+           && 2 * w->out_h <= w->in_h && 2 * w->out_w <= w->in_w;
+}
 DEFINE_MAX_POOL_BACKWARD(max_pool_backward_f32, float)
 DEFINE_MAX_POOL_BACKWARD(max_pool_backward_f64, double)
 
 void ag_max_pool(int dtype, const ag_window *w, ag_size planes, const void *x, void *y,
                  int64_t *indices)
 {
-    if (dtype == AG_F32) max_pool_f32(w, planes, (const float *)x, (float *)y, indices);
-    else max_pool_f64(w, planes, (const double *)x, (double *)y, indices);
+    if (is_plain_2x2(w)) {
+        if (dtype == AG_F32) max_pool_2x2_f32(w, planes, (const float *)x, (float *)y, indices);
+        else max_pool_2x2_f64(w, planes, (const double *)x, (double *)y, indices);
+    } else if (dtype == AG_F32) {
+        max_pool_f32(w, planes, (const float *)x, (float *)y, indices);
+    } else {
+        max_pool_f64(w, planes, (const double *)x, (double *)y, indices);
+    }
 }
 
 void ag_max_pool_backward(int dtype, const ag_window *w, ag_size planes, const void *g,

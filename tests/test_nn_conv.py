@@ -1145,3 +1145,55 @@ def test_lenet_logits_and_gradients_match_torch(torch):
     torch.nn.functional.cross_entropy(out_t, torch.tensor(target)).backward()
     for (na, pa), (nt, pt) in zip(net_a.named_parameters(), net_t.named_parameters()):
         assert_close(pa.grad, pt.grad, "float32")
+
+
+# -- the scratch pool behind convolution's column matrices -------------------------------------
+
+def _conv_grads(x_arr, w_arr, g_arr):
+    x = ac.tensor(x_arr, requires_grad=True)
+    w = ac.tensor(w_arr, requires_grad=True)
+    y = ac.conv2d(x, w, padding=1)
+    return x, w, y, ac.tensor(g_arr)
+
+
+def test_pooled_column_matrices_never_leak_between_live_graphs():
+    # Two graphs of the same shape alive at once, then backward in either order, several times:
+    # each must see its own columns (a buffer handed out twice would mix them).
+    rng = np.random.default_rng(11)
+    shapes = [(2, 3, 6, 6), (4, 3, 3, 3), (2, 4, 6, 6)]
+    for order in ([0, 1], [1, 0], [0, 1]):
+        arrays = [[rng.standard_normal(s) for s in shapes] for _ in range(2)]
+        graphs = [_conv_grads(*a) for a in arrays]
+        for i in order:
+            x, w, y, g = graphs[i]
+            y.backward(g)
+        for (x, w, y, g), (xa, wa, ga) in zip(graphs, arrays):
+            ref_x, ref_w, ref_y, ref_g = _conv_grads(xa, wa, ga)
+            ref_y.backward(ref_g, retain_graph=True)
+            np.testing.assert_allclose(w.grad.numpy(), ref_w.grad.numpy(), rtol=1e-12)
+            np.testing.assert_allclose(x.grad.numpy(), ref_x.grad.numpy(), rtol=1e-12)
+
+
+def test_retained_graph_keeps_its_columns_for_a_second_backward():
+    rng = np.random.default_rng(12)
+    x, w, y, g = _conv_grads(rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 3, 3)),
+                             rng.standard_normal((1, 3, 5, 5)))
+    y.backward(g, retain_graph=True)
+    first = w.grad.numpy().copy()
+    for _ in range(3):  # other convolutions of the same shape reuse whatever the pool holds
+        _conv_grads(*(rng.standard_normal(tuple(t.shape)) for t in (x, w, g)))[2].sum().backward()
+    w.grad = None
+    y.backward(g)
+    np.testing.assert_allclose(w.grad.numpy(), first, rtol=1e-12)
+
+
+def test_scratch_pool_is_used_and_bounded():
+    from autograd_c import _C
+    model = ac.nn.Conv2d(3, 8, 3, padding=1)
+    x = ac.randn(4, 3, 16, 16)
+    for _ in range(3):
+        model(x).sum().backward()
+    held = _C._scratch_pool_bytes()
+    assert 0 < held <= 256 * 1024 * 1024
+    model(x).sum().backward()
+    assert _C._scratch_pool_bytes() == held  # the same buffers went out and came back
