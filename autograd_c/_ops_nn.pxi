@@ -16,19 +16,11 @@
 # call with several faults raises the error torch would.
 
 
-cdef inline int window_kernel_code(cnp.ndarray a) except -2:
-    """The csrc dtype code of a float32/float64 array; -1 for other dtypes."""
-    cdef int t = cnp.PyArray_TYPE(a)
-    if t == cnp.NPY_FLOAT32:
-        return AG_F32
-    if t == cnp.NPY_FLOAT64:
-        return AG_F64
-    return -1
-
-
 cdef inline cnp.ndarray compute_array(cnp.ndarray a):
     """a as a C-contiguous float32/float64 array: half and integer tensors are computed in a
-    wider float and cast back by the caller, as the kernels exist for these two only."""
+    wider float and cast back by the caller, as the kernels exist for these two only. The
+    kernels take any dtype code but AG_F32 for float64, so every array handed to them comes
+    from here (or is a fresh array of its dtype): kernel_code is then never -1."""
     cdef int t = cnp.PyArray_TYPE(a)
     if t == cnp.NPY_FLOAT32 or t == cnp.NPY_FLOAT64:
         return c_contiguous(a)
@@ -48,29 +40,35 @@ cdef inline cnp.ndarray zeros_of(tuple shape, cnp.ndarray like):
 
 # -- argument parsing -------------------------------------------------------------------------
 
-cdef tuple int_list(object value, str fn, str name):
-    """An int or a sequence of ints as a tuple, with torch's TypeError for anything else."""
-    items = list(value) if isinstance(value, (list, tuple)) else [value]
-    for v in items:
-        if isinstance(v, (bool, float)) or not hasattr(v, "__index__"):
-            raise TypeError("%s(): argument '%s' must be tuple of ints, but found element of "
-                            "type %s at pos %d" % (fn, name, type(v).__name__, items.index(v)))
-    return tuple([v.__index__() for v in items])
+cdef inline bint is_int(object v):
+    return not isinstance(v, (bool, float)) and hasattr(v, "__index__")
+
+
+cdef tuple int_list(object value, str fn, str name, int position):
+    """An int or a list/tuple of ints as a tuple, with the TypeErrors of torch's argument
+    parser, which checks a sequence's first element and then unpacks the rest. position is the
+    argument's, 0 where torch's message names none (conv's two overloads)."""
+    where = " (position %d)" % position if position else ""
+    if not isinstance(value, (list, tuple)):
+        if is_int(value):
+            return (value.__index__(),)
+        raise TypeError("%s(): argument '%s'%s must be tuple of ints, not %s"
+                        % (fn, name, where, type(value).__name__))
+    for pos, v in enumerate(value):
+        if is_int(v):
+            continue
+        if pos == 0:
+            raise TypeError("%s(): argument '%s'%s must be tuple of ints, but found element of "
+                            "type %s at pos 0" % (fn, name, where, type(v).__name__))
+        raise TypeError("%s(): argument '%s' failed to unpack the object at pos %d with error "
+                        "\"type must be tuple of ints,but got %s\""
+                        % (fn, name, pos + 1, type(v).__name__))
+    return tuple([v.__index__() for v in value])
 
 
 cdef tuple conv_param(object value, int dims, str fn, str name):
     """A convolution's stride/padding/dilation as `dims` ints; a single value is repeated."""
-    cdef tuple t = int_list(value, fn, name)
-    if len(t) == 1:
-        return t * dims
-    return t
-
-
-cdef Tensor tensor_argument(object x, str fn, str name, int pos):
-    if isinstance(x, Tensor):
-        return <Tensor>x
-    raise TypeError("%s(): argument '%s' (position %d) must be Tensor, not %s"
-                    % (fn, name, pos, type(x).__name__))
+    return broadcast_param(int_list(value, fn, name, 0), dims)
 
 
 cdef inline ag_window make_window(tuple in_hw, tuple out_hw, tuple kernel, tuple stride,
@@ -167,7 +165,7 @@ cdef class ConvolutionBackward0(Node):
     cdef cnp.ndarray fold(self, cnp.ndarray cols_grad, Py_ssize_t N, Py_ssize_t C):
         """col2im into a zeroed input, trimmed back to the user's input shape."""
         cdef cnp.ndarray gx = zeros_of(self.input_shape, cols_grad)
-        cdef int k = window_kernel_code(gx)
+        cdef int k = kernel_code(gx)
         if gx.size < NOGIL_ELEMENTS:
             ag_col2im(k, &self.win, N, C, cnp.PyArray_DATA(cols_grad), cnp.PyArray_DATA(gx))
         else:
@@ -319,7 +317,7 @@ cdef check_conv_shapes(tuple xs, tuple ws, object bias, int groups, tuple stride
 cdef Tensor convolution(object input, object weight, object bias, object stride, object padding,
                         object dilation, object groups, int dims, str fn,
                         bint user_batched=True):
-    cdef Tensor x = tensor_argument(input, fn, "input", 1)
+    cdef Tensor x = as_tensor_arg(input, fn)
     cdef Tensor w = tensor_argument(weight, fn, "weight", 2)
     cdef Tensor b = None if bias is None else tensor_argument(bias, fn, "bias", 3)
     cdef bint by_name = isinstance(padding, str)
@@ -385,7 +383,7 @@ cdef Tensor conv_arrays(Tensor x, Tensor w, Tensor b, tuple stride, tuple paddin
     cdef ag_window win = make_window((H, Wd), (OH, OW), (kh, kw), stride, padding, dilation)
     cdef Py_ssize_t L = OH * OW, block = shp(W)[1] * kh * kw
     cdef cnp.ndarray cols = take_scratch((C * kh * kw, N * L), X.dtype)
-    cdef int k = window_kernel_code(X)
+    cdef int k = kernel_code(X)
     if X.size < NOGIL_ELEMENTS:
         ag_im2col(k, &win, N, C, cnp.PyArray_DATA(X), cnp.PyArray_DATA(cols))
     else:
@@ -444,21 +442,11 @@ cdef dict POOL_ARG_POSITIONS = {"kernel_size": 2, "stride": 3, "padding": 4, "di
 cdef tuple pool_pair(object value, str fn, str what, bint may_be_empty):
     """kernel_size/stride/padding/dilation of a 2-D pooling as two ints (None when the length
     is wrong), with torch's TypeErrors for anything but ints."""
-    if not isinstance(value, (list, tuple)):
-        if isinstance(value, (bool, float)) or not hasattr(value, "__index__"):
-            raise TypeError("%s(): argument '%s' (position %d) must be tuple of ints, not %s"
-                            % (fn, what, POOL_ARG_POSITIONS[what], type(value).__name__))
-        return (value.__index__(),) * 2
-    for pos, v in enumerate(value):
-        if isinstance(v, (bool, float)) or not hasattr(v, "__index__"):
-            raise TypeError("%s(): argument '%s' failed to unpack the object at pos %d with "
-                            "error \"type must be tuple of ints,but got %s\""
-                            % (fn, what, pos + 1, type(v).__name__))
-    items = [v.__index__() for v in value]
+    items = int_list(value, fn, what, POOL_ARG_POSITIONS[what])
     if len(items) == 1:
         return (items[0],) * 2
     if len(items) == 2 or (may_be_empty and len(items) == 0):
-        return tuple(items)
+        return items
     return None
 
 
@@ -545,7 +533,7 @@ cdef class MaxPool2DWithIndicesBackward0(Node):
         cdef cnp.ndarray gx = zeros_of(self.input_shape, g)
         cdef cnp.ndarray idx = self.indices
         cdef Py_ssize_t planes = gx.size // (self.win.in_h * self.win.in_w) if gx.size else 0
-        ag_max_pool_backward(window_kernel_code(g), &self.win, planes, cnp.PyArray_DATA(g),
+        ag_max_pool_backward(kernel_code(g), &self.win, planes, cnp.PyArray_DATA(g),
                              <int64_t *>cnp.PyArray_DATA(idx), cnp.PyArray_DATA(gx))
         self.out0 = gx.astype(self.input_dtype, copy=False)
         return 0
@@ -562,7 +550,7 @@ cdef class MaxPool2DWithIndicesBackward0(Node):
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """2-D max pooling; with return_indices, also the flat in-plane position of each max."""
-    cdef Tensor x = tensor_argument(input, "max_pool2d", "input", 1)
+    cdef Tensor x = as_tensor_arg(input, "max_pool2d")
     kernel, stride_t, pad, dil = pool_params(kernel_size, stride, padding, dilation,
                                              "max_pool2d")
     if x.array.ndim not in (3, 4):
@@ -575,7 +563,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     cdef cnp.ndarray Y = np.empty(out_shape, dtype=X.dtype)
     cdef cnp.ndarray idx = np.empty(out_shape, dtype=np.int64)
     cdef Py_ssize_t planes = X.size // (win.in_h * win.in_w) if X.size else 0
-    ag_max_pool(window_kernel_code(X), &win, planes, cnp.PyArray_DATA(X), cnp.PyArray_DATA(Y),
+    ag_max_pool(kernel_code(X), &win, planes, cnp.PyArray_DATA(X), cnp.PyArray_DATA(Y),
                 <int64_t *>cnp.PyArray_DATA(idx))
     cdef Tensor out = new_tensor(Y.astype(x.array.dtype, copy=False))
     cdef MaxPool2DWithIndicesBackward0 node
@@ -604,7 +592,7 @@ cdef class AvgPool2DBackward0(Node):
         g = compute_array(g)
         cdef cnp.ndarray gx = zeros_of(self.input_shape, g)
         cdef Py_ssize_t planes = gx.size // (self.win.in_h * self.win.in_w) if gx.size else 0
-        ag_avg_pool_backward(window_kernel_code(g), &self.win, planes, self.count_include_pad,
+        ag_avg_pool_backward(kernel_code(g), &self.win, planes, self.count_include_pad,
                              self.divisor, cnp.PyArray_DATA(g), cnp.PyArray_DATA(gx))
         self.out0 = gx.astype(self.input_dtype, copy=False)
         return 0
@@ -616,7 +604,7 @@ cdef class AvgPool2DBackward0(Node):
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """2-D average pooling with torch's rules for padding, ceil_mode and the divisor."""
-    cdef Tensor x = tensor_argument(input, "avg_pool2d", "input", 1)
+    cdef Tensor x = as_tensor_arg(input, "avg_pool2d")
     if divisor_override is not None and (isinstance(divisor_override, (bool, float))
                                          or not hasattr(divisor_override, "__index__")):
         raise TypeError("avg_pool2d(): argument 'divisor_override' must be int, not %s"
@@ -643,7 +631,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     cdef cnp.ndarray X = compute_array(x.array)
     cdef cnp.ndarray Y = np.empty(out_shape, dtype=X.dtype)
     cdef Py_ssize_t planes = X.size // (win.in_h * win.in_w) if X.size else 0
-    ag_avg_pool(window_kernel_code(X), &win, planes, bool(count_include_pad), divisor,
+    ag_avg_pool(kernel_code(X), &win, planes, bool(count_include_pad), divisor,
                 cnp.PyArray_DATA(X), cnp.PyArray_DATA(Y))
     cdef Tensor out = new_tensor(Y.astype(x.array.dtype, copy=False))
     cdef AvgPool2DBackward0 node
@@ -668,7 +656,7 @@ cdef class AdaptiveAvgPool2DBackward0(Node):
         g = compute_array(g)
         cdef cnp.ndarray gx = zeros_of(self.input_shape, g)
         cdef Py_ssize_t planes = gx.size // (self.win.in_h * self.win.in_w) if gx.size else 0
-        ag_adaptive_avg_pool_backward(window_kernel_code(g), &self.win, planes,
+        ag_adaptive_avg_pool_backward(kernel_code(g), &self.win, planes,
                                       cnp.PyArray_DATA(g), cnp.PyArray_DATA(gx))
         self.out0 = gx.astype(self.input_dtype, copy=False)
         return 0
@@ -680,28 +668,16 @@ cdef class AdaptiveAvgPool2DBackward0(Node):
 cdef list adaptive_sizes(object output_size, tuple xs):
     """output_size as a list of ints, torch's TypeErrors for anything else; a None entry keeps
     the input's size (nn.functional resolves these before they get here, as torch does)."""
-    fn = "adaptive_avg_pool2d"
     if not isinstance(output_size, (list, tuple)):
-        if isinstance(output_size, (bool, float)) or not hasattr(output_size, "__index__"):
-            raise TypeError("%s(): argument 'output_size' (position 2) must be tuple of ints, "
-                            "not %s" % (fn, type(output_size).__name__))
-        return [output_size.__index__()] * 2
-    sizes = []
-    for pos, v in enumerate(output_size):
-        if v is None and len(output_size) == 2 and len(xs) >= 2:
-            sizes.append(xs[pos - 2])
-        elif isinstance(v, (bool, float)) or not hasattr(v, "__index__"):
-            raise TypeError("%s(): argument 'output_size' failed to unpack the object at pos %d "
-                            "with error \"type must be tuple of ints,but got %s\""
-                            % (fn, pos + 1, type(v).__name__))
-        else:
-            sizes.append(v.__index__())
-    return sizes
+        return list(int_list(output_size, "adaptive_avg_pool2d", "output_size", 2)) * 2
+    if len(output_size) == 2 and len(xs) >= 2:
+        output_size = [xs[pos - 2] if v is None else v for pos, v in enumerate(output_size)]
+    return list(int_list(output_size, "adaptive_avg_pool2d", "output_size", 2))
 
 
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size; None in output_size keeps the input's size."""
-    cdef Tensor x = tensor_argument(input, "adaptive_avg_pool2d", "input", 1)
+    cdef Tensor x = as_tensor_arg(input, "adaptive_avg_pool2d")
     cdef int nd = x.array.ndim
     xs = shp(x.array)
     sizes = adaptive_sizes(output_size, xs)
@@ -730,7 +706,7 @@ def adaptive_avg_pool2d(input, output_size):
     cdef cnp.ndarray Y = np.empty(xs[:-2] + (OH, OW), dtype=X.dtype)
     cdef Py_ssize_t planes = X.size // (win.in_h * win.in_w) if X.size else 0
     if OH and OW:
-        ag_adaptive_avg_pool(window_kernel_code(X), &win, planes, cnp.PyArray_DATA(X),
+        ag_adaptive_avg_pool(kernel_code(X), &win, planes, cnp.PyArray_DATA(X),
                              cnp.PyArray_DATA(Y))
     cdef Tensor out = new_tensor(Y.astype(x.array.dtype, copy=False))
     cdef AdaptiveAvgPool2DBackward0 node
@@ -777,7 +753,7 @@ cdef class NativeBatchNormBackward0(Node):
         cdef cnp.ndarray sum_g = np.empty(C, dtype=np.float64)
         cdef cnp.ndarray sum_gx = np.empty(C, dtype=np.float64)
         cdef cnp.ndarray GX = np.empty_like(X) if self.next0 is not None else None
-        ag_batch_norm_backward(window_kernel_code(X), N, C, L, cnp.PyArray_DATA(G),
+        ag_batch_norm_backward(kernel_code(X), N, C, L, cnp.PyArray_DATA(G),
                                cnp.PyArray_DATA(X), <double *>cnp.PyArray_DATA(self.mean),
                                <double *>cnp.PyArray_DATA(self.invstd),
                                <double *>cnp.PyArray_DATA(self.scale), self.training,
@@ -840,7 +816,7 @@ cdef check_batch_norm_dtypes(Tensor x, tuple params):
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """Batch normalization over dim 1 of an (N, C, *) input."""
-    cdef Tensor x = tensor_argument(input, "batch_norm", "input", 1)
+    cdef Tensor x = as_tensor_arg(input, "batch_norm")
     xs = shp(x.array)
     cdef Py_ssize_t M = xs[0] if x.array.ndim else 1
     for s in xs[2:]:
@@ -882,7 +858,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise RuntimeError("%s must be defined in evaluation mode" % name)
     check_batch_norm_dtypes(x, (weight, bias, running_mean, running_var))
     cdef cnp.ndarray X = compute_array(x.array).reshape(N, C, L)
-    cdef int k = window_kernel_code(X)
+    cdef int k = kernel_code(X)
     cdef cnp.ndarray mean_c, var_c
     if training:
         mean_c = np.empty(C, dtype=np.float64)

@@ -40,11 +40,17 @@ cdef inline void save_checked(Tensor out, int slot, Tensor t, int source):
         out.grad_fn_.save(slot, t, source)
 
 
+cdef Tensor tensor_argument(object x, str fn, str name, int pos):
+    if isinstance(x, Tensor):
+        return <Tensor>x
+    raise TypeError("%s(): argument '%s' (position %d) must be Tensor, not %s"
+                    % (fn, name, pos, type(x).__name__))
+
+
 cdef inline Tensor as_tensor_arg(object x, str fn):
     if isinstance(x, Tensor):
         return <Tensor>x
-    raise TypeError("%s(): argument 'input' (position 1) must be Tensor, not %s"
-                    % (fn, type(x).__name__))
+    return tensor_argument(x, fn, "input", 1)
 
 
 cdef tuple broadcast_shapes(tuple a, tuple b):
