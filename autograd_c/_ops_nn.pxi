@@ -4,8 +4,9 @@
 # per (channel, kernel offset) and one column per (sample, output position); the convolution of
 # the whole batch is then a single matrix product per group, weight @ cols, which numpy hands
 # to BLAS. Backward is two more products (weight.T @ grad for the columns, folded back into the
-# input by col2im; grad @ cols.T for the weight). The column matrix is kept from forward to
-# backward: it costs kernel_h * kernel_w times the input's memory and saves a second im2col.
+# input by col2im; grad @ cols.T for the weight). When the weight needs a gradient, the column
+# matrix is kept from forward to backward: it costs kernel_h * kernel_w times the input's memory
+# and saves a second im2col. After backward it returns to the scratch pool below.
 #
 # Pooling runs in C loops over planes; batch normalization runs C loops (csrc/normalization.c)
 # over an (N, C, L) view. Convolution and pooling work on 4-D arrays: a 1-D convolution is a
