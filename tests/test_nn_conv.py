@@ -880,7 +880,6 @@ MODULE_ERRORS = {
     "conv_out_not_divisible": lambda L: L.nn.Conv1d(4, 3, 3, groups=2),
     "conv_bad_padding_string": lambda L: L.nn.Conv2d(3, 4, 3, padding="full"),
     "conv_same_strided": lambda L: L.nn.Conv2d(3, 4, 3, padding="same", stride=2),
-    "conv_bad_padding_mode": lambda L: L.nn.Conv2d(3, 4, 3, padding_mode="mirror"),
     "conv2d_wrong_channels": lambda L: L.nn.Conv2d(3, 4, 3)(L.zeros(1, 2, 5, 5)),
     "conv1d_2d_weight_input": lambda L: L.nn.Conv1d(3, 4, 3)(L.zeros(1, 3, 5, 5)),
     "bn1d_4d_input": lambda L: L.nn.BatchNorm1d(3)(L.zeros(2, 3, 4, 4)),
@@ -902,6 +901,21 @@ MODULE_ERRORS = {
 def test_module_errors_match_torch(torch, case):
     make = MODULE_ERRORS[case]
     same_error(torch, lambda: make(ac), lambda: make(torch))
+
+
+def test_bad_padding_mode_error_matches_torch(torch):
+    # both print the valid modes as a Python set, whose order follows string hashing
+    def parts(message):
+        head, _, rest = message.partition("{")
+        modes, _, tail = rest.partition("}")
+        return head, sorted(m.strip() for m in modes.split(",")), tail
+    messages = []
+    for lib in (ac, torch):
+        with pytest.raises(ValueError) as info:
+            lib.nn.Conv2d(3, 4, 3, padding_mode="mirror")
+        messages.append(parts(str(info.value)))
+    assert messages[0] == messages[1]
+    assert messages[0][1] == ["'circular'", "'reflect'", "'replicate'", "'zeros'"]
 
 
 # ---------------------------------------------------------------------------------------------
