@@ -363,4 +363,25 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor: ...
 def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optional[Tensor],
                weight: Optional[Tensor] = ..., bias: Optional[Tensor] = ..., training: bool = ...,
                momentum: float = ..., eps: float = ...) -> Tensor: ...
+
+# losses (_ops_loss.pxi); reduction is already resolved to 'none', 'mean' or 'sum'
+def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = ...,
+             ignore_index: int = ..., reduction: str = ...) -> Tensor: ...
+
+# optimizer steps over a param group (_ops_optim.pxi); each returns the indices of the params
+# left to the optimizer's tensor-op formulas
+def _sgd_step(params: list[Tensor], grads: list[Tensor], bufs: list[Optional[Tensor]],
+              lr: float, momentum: float, dampening: float, weight_decay: float,
+              nesterov: bool, maximize: bool) -> list[int]: ...
+def _adam_step(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
+               exp_avg_sqs: list[Tensor], max_exp_avg_sqs: list[Optional[Tensor]],
+               steps: list[Tensor], lr: float, beta1: float, beta2: float, eps: float,
+               weight_decay: float, decoupled: bool, maximize: bool) -> list[int]: ...
+def _rmsprop_step(params: list[Tensor], grads: list[Tensor], square_avgs: list[Tensor],
+                  grad_avgs: list[Optional[Tensor]], momentum_buffers: list[Optional[Tensor]],
+                  steps: list[Tensor], lr: float, alpha: float, eps: float, weight_decay: float,
+                  momentum: float, maximize: bool) -> list[int]: ...
+def _adagrad_step(params: list[Tensor], grads: list[Tensor], state_sums: list[Tensor],
+                  steps: list[Tensor], lr: float, lr_decay: float, eps: float,
+                  weight_decay: float, maximize: bool) -> list[int]: ...
 def __getattr__(name: str) -> Any: ...  # gradient rules and other internals

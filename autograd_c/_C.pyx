@@ -13,6 +13,7 @@ so that a Tensor method, the op it delegates to and the node that op records are
     _ops_linalg.pxi     matmul, mm, bmm, dot, mv
     _ops_inplace.pxi    add_, mul_, ..., item assignment, and their version bookkeeping
     _ops_nn.pxi         convolution, pooling and batch normalization
+    _ops_loss.pxi       nll_loss (what cross_entropy reduces to)
     _ops_optim.pxi      fused SGD and Adam steps over a param group
 """
 cimport cython
@@ -20,9 +21,11 @@ cimport numpy as cnp
 from cpython.object cimport PyObject
 from libc.math cimport isnan
 
-import numpy as np
+import math
 import warnings
 import weakref
+
+import numpy as np
 
 from autograd_c._kernels cimport *
 
@@ -39,6 +42,7 @@ include "_ops_shape.pxi"
 include "_ops_linalg.pxi"
 include "_ops_inplace.pxi"
 include "_ops_nn.pxi"
+include "_ops_loss.pxi"
 include "_ops_optim.pxi"
 
 

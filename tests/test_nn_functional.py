@@ -200,10 +200,12 @@ def test_gradcheck_losses(reduction):
     assert gradcheck(lambda a, b: F.huber_loss(a, b, reduction=reduction, delta=0.6), (x, y))
     logits = _leaf(r.standard_normal((5, 3)))
     t = ac.tensor([0, 2, 1, -100, 2])
-    w = _leaf(r.uniform(0.5, 2.0, 3))
+    w = ac.tensor(r.uniform(0.5, 2.0, 3).tolist(), dtype=ac.float64)  # not differentiable
     assert gradcheck(lambda a: F.nll_loss(a.log_softmax(1), t, reduction=reduction), (logits,))
-    assert gradcheck(lambda a, ww: F.cross_entropy(a, t, weight=ww, reduction=reduction,
-                                                   label_smoothing=0.2), (logits, w))
+    assert gradcheck(lambda a: F.nll_loss(a.log_softmax(1), t, weight=w, reduction=reduction),
+                     (logits,))
+    assert gradcheck(lambda a: F.cross_entropy(a, t, weight=w, reduction=reduction,
+                                               label_smoothing=0.2), (logits,))
     x3 = _leaf(r.standard_normal((2, 3, 2, 2)))
     t3 = ac.tensor(r.integers(0, 3, (2, 2, 2)).tolist())
     assert gradcheck(lambda a: F.cross_entropy(a, t3, reduction=reduction), (x3,))
@@ -678,3 +680,98 @@ def test_relu_inplace_on_a_leaf_that_requires_grad_raises():
     with ac.no_grad():
         F.relu(x, inplace=True)
     assert (x.detach().numpy() >= 0).all()
+
+
+# -- nll_loss's own node ---------------------------------------------------------------------
+
+def test_cross_entropy_graph_is_nll_over_log_softmax():
+    x = ac.randn(4, 3, requires_grad=True)
+    loss = F.cross_entropy(x, ac.tensor([0, 2, 1, 1]))
+    assert loss.grad_fn.name() == "NllLossBackward0"
+    (child, _), = loss.grad_fn.next_functions
+    assert child.name() == "LogSoftmaxBackward0"
+    spatial = F.nll_loss(ac.randn(2, 3, 4, 5, requires_grad=True), ac.zeros(2, 4, 5).long())
+    assert spatial.grad_fn.name() == "NllLoss2DBackward0"
+
+
+def test_nll_loss_weight_is_not_differentiable():
+    x = ac.randn(4, 3, requires_grad=True)
+    w = ac.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="The function 'nll_loss_forward' is not differentiable "
+                                           "with respect to argument 'weight'"):
+        F.nll_loss(x, ac.tensor([0, 1, 2, 0]), weight=w)
+    with ac.no_grad():                  # no graph, nothing to refuse
+        assert F.nll_loss(x, ac.tensor([0, 1, 2, 0]), weight=w).item() == pytest.approx(
+            -(x[0, 0] + x[1, 1] + x[2, 2] + x[3, 0]).item() / 4, rel=1e-6)
+
+
+def test_nll_loss_bounds_are_checked_on_counted_targets_only():
+    x = ac.randn(3, 4)
+    with pytest.raises(IndexError, match=r"^Target 7 is out of bounds\.$"):
+        F.nll_loss(x, ac.tensor([0, 7, 1]))
+    with pytest.raises(IndexError, match=r"^Target -3 is out of bounds\.$"):
+        F.nll_loss(x, ac.tensor([0, -3, 1]))
+    # an ignored target may be anything, in range or not
+    assert F.nll_loss(x, ac.tensor([9, 1, 9]), ignore_index=9).item() == pytest.approx(
+        -x[1, 1].item(), rel=1e-6)
+
+
+def test_nll_loss_target_and_input_dtypes():
+    x = ac.randn(3, 4)
+    with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte, but got Int"):
+        F.nll_loss(x, ac.tensor([0, 1, 2], dtype=ac.int32))
+    with pytest.raises(RuntimeError, match="but got Float"):
+        F.nll_loss(x, ac.tensor([0.0, 1.0, 2.0]))
+    byte = F.nll_loss(x, ac.tensor([0, 1, 2], dtype=ac.uint8))
+    assert byte.item() == pytest.approx(F.nll_loss(x, ac.tensor([0, 1, 2])).item(), rel=1e-6)
+    with pytest.raises(NotImplementedError, match="\"nll_loss_out_frame\" not implemented for 'Long'"):
+        F.nll_loss(ac.tensor([[1, 2], [3, 4]]), ac.tensor([0, 1]))
+    half = ac.randn(3, 4).half().requires_grad_()
+    out = F.nll_loss(half, ac.tensor([0, 1, 2]))
+    out.backward()
+    assert out.dtype == ac.float16 and half.grad.dtype == ac.float16
+    assert half.grad.float().numpy()[[0, 1, 2], [0, 1, 2]] == pytest.approx([-1 / 3] * 3, rel=1e-3)
+
+
+def test_nll_loss_all_ignored_and_zero_weights():
+    x = ac.randn(3, 4, dtype=ac.float64, requires_grad=True)
+    ignored = ac.tensor([-100, -100, -100])
+    loss = F.nll_loss(x, ignored)
+    assert math.isnan(loss.item())
+    loss.backward()
+    assert np.all(x.grad.numpy() == 0)            # nothing was picked, nothing flows back
+    assert F.nll_loss(x, ignored, reduction="sum").item() == 0
+    assert np.all(F.nll_loss(x, ignored, reduction="none").detach().numpy() == 0)
+    # counted entries whose classes weigh 0: 0 / 0 in both the loss and the gradient, as torch
+    x.grad = None
+    zero_w = F.nll_loss(x, ac.tensor([1, 1, 1]), weight=ac.tensor([1.0, 0.0, 1.0, 1.0],
+                                                                   dtype=ac.float64))
+    zero_w.backward()
+    assert math.isnan(zero_w.item()) and np.isnan(x.grad.numpy()[:, 1]).all()
+
+
+def test_nll_loss_none_keeps_ignored_entries_out_of_the_gradient():
+    x = ac.randn(3, 4, dtype=ac.float64, requires_grad=True)
+    per_sample = F.nll_loss(x, ac.tensor([2, -100, 0]), reduction="none")
+    per_sample.backward(ac.tensor([1.0, float("inf"), 2.0], dtype=ac.float64))
+    expected = np.zeros((3, 4))
+    expected[0, 2], expected[2, 0] = -1.0, -2.0
+    assert np.array_equal(x.grad.numpy(), expected)
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cross_entropy_training_shapes_vs_torch(dtype):
+    """The classifier case every training step takes: (N, C) logits, class indices, mean."""
+    r = rng(23)
+    x = r.standard_normal((64, 10)).astype(dtype) * 3
+    t = r.integers(0, 10, 64)
+    xa = ac.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    la, lt = F.cross_entropy(xa, ac.tensor(t)), TF.cross_entropy(xt, torch.tensor(t))
+    la.backward()
+    lt.backward()
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    assert la.dtype == getattr(ac, dtype)
+    assert la.item() == pytest.approx(lt.item(), rel=tol)
+    np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=tol, atol=tol)

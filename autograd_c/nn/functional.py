@@ -401,66 +401,10 @@ _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "in
                  "int16": "Short", "int8": "Char", "bool": "Bool", "uint8": "Byte", "int64": "Long"}
 
 
-def _nll_flat(input, target, weight, ignore_index):
-    """Per-element loss and weight, shaped like target, for (N, C, d...) or (C,) input."""
-    if input.dim() < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if input.dim() == 1:
-        if target.dim() != 0:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        n_classes = input.shape[0]
-        logp = input.unsqueeze(0)
-        tgt = target.reshape(1)
-        out_shape = ()
-    else:
-        if target.dim() == 0 or input.shape[0] != target.shape[0]:
-            raise ValueError(
-                f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                f"({target.shape[0] if target.dim() > 0 else 0}).")
-        n_classes = input.shape[1]
-        if input.dim() == 2:
-            if target.dim() != 1:
-                raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-            logp = input
-        else:
-            expected = (input.shape[0],) + tuple(input.shape[2:])
-            if tuple(target.shape) != expected:
-                raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
-            perm = [0] + list(range(2, input.dim())) + [1]
-            logp = input.permute(*perm).reshape(-1, n_classes)
-        tgt = target.reshape(-1)
-        out_shape = tuple(target.shape)
-    if target.dtype not in (_ac.int64, _ac.uint8):
-        raise RuntimeError(
-            "expected target dtype to be Long or Byte, but got %s" % _SCALAR_NAMES.get(
-                str(target.dtype).split(".")[-1], str(target.dtype)))
-    if weight is not None and weight.numel() != n_classes:
-        raise RuntimeError(
-            f"weight tensor should be defined either for all {n_classes} classes or no classes "
-            f"but got weight tensor of shape: {list(weight.shape)}")
-    tgt = tgt.long()
-    valid = tgt != ignore_index
-    safe = _ac.where(valid, tgt, _ac.zeros_like(tgt))
-    if safe.numel() > 0:
-        bad = (safe < 0) | (safe >= n_classes)
-        if bool(bad.any()):
-            raise IndexError(f"Target {int(tgt[bad][0])} is out of bounds.")
-    picked = logp.gather(1, safe.unsqueeze(1)).squeeze(1)
-    validf = valid.to(logp.dtype)
-    w = validf if weight is None else weight[safe] * validf
-    loss = -picked * w
-    return loss.reshape(out_shape), w.reshape(out_shape)
-
-
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
-    reduction = _reduction_of(size_average, reduce, reduction)
-    loss, w = _nll_flat(input, target, weight, ignore_index)
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return loss.sum()
-    return loss.sum() / w.sum()
+    return _C.nll_loss(input, target, weight, ignore_index, _reduction_of(size_average, reduce,
+                                                                           reduction))
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
