@@ -95,7 +95,20 @@ cdef extern from "kernels.h" nogil:
         double bias_correction2_sqrt
         int decoupled, maximize
 
+    ctypedef struct ag_rmsprop_options:
+        double lr, alpha, eps, weight_decay, momentum
+        int maximize
+
+    ctypedef struct ag_adagrad_options:
+        double clr
+        double eps, weight_decay
+        int maximize
+
     void ag_sgd_step(int dtype, ag_size n, void *p, const void *g, void *buf,
                      const ag_sgd_options *o)
     void ag_adam_step(int dtype, ag_size n, void *p, const void *g, void *m, void *v, void *vmax,
                       const ag_adam_options *o)
+    void ag_rmsprop_step(int dtype, ag_size n, void *p, const void *g, void *sq, void *ga,
+                         void *buf, const ag_rmsprop_options *o)
+    void ag_adagrad_step(int dtype, ag_size n, void *p, const void *g, void *sum,
+                         const ag_adagrad_options *o)

@@ -24,6 +24,20 @@ cdef inline void* data_of(object t):
     return cnp.PyArray_DATA((<Tensor>t).array) if t is not None else NULL
 
 
+cdef inline double advance_step(Tensor step):
+    """Counts one more step in the 0-d state tensor step; returns the new count read back from
+    the tensor, as torch's formulas read it (a float32 count, not an exact integer)."""
+    step.array[()] += 1
+    bump_version(step)
+    return float(step.array)
+
+
+cdef inline void bump_versions(tuple written):
+    for t in written:
+        if t is not None:
+            bump_version(<Tensor>t)
+
+
 def _sgd_step(list params, list grads, list bufs, double lr, double momentum, double dampening,
               double weight_decay, bint nesterov, bint maximize):
     """SGD on params[i] with grads[i]; bufs[i] is the momentum buffer or None (then a new one is
@@ -62,7 +76,7 @@ def _adam_step(list params, list grads, list exp_avgs, list exp_avg_sqs, list ma
     o.decoupled, o.maximize = decoupled, maximize
     cdef list left = []
     cdef Py_ssize_t i
-    cdef Tensor p, g, step
+    cdef Tensor p, g
     cdef double n
     cdef int k
     for i in range(len(params)):
@@ -71,16 +85,62 @@ def _adam_step(list params, list grads, list exp_avgs, list exp_avg_sqs, list ma
         if k < 0:
             left.append(i)
             continue
-        step = <Tensor>steps[i]
-        step.array[()] += 1
-        bump_version(step)
-        n = float(step.array)
+        n = advance_step(<Tensor>steps[i])
         o.step_size = lr / (1 - beta1 ** n)
         o.bias_correction2_sqrt = (1 - beta2 ** n) ** 0.5
         ag_adam_step(k, p.array.size, cnp.PyArray_DATA(p.array), cnp.PyArray_DATA(g.array),
                      data_of(exp_avgs[i]), data_of(exp_avg_sqs[i]), data_of(max_exp_avg_sqs[i]),
                      &o)
-        for t in (p, exp_avgs[i], exp_avg_sqs[i], max_exp_avg_sqs[i]):
-            if t is not None:
-                bump_version(<Tensor>t)
+        bump_versions((p, exp_avgs[i], exp_avg_sqs[i], max_exp_avg_sqs[i]))
+    return left
+
+
+def _rmsprop_step(list params, list grads, list square_avgs, list grad_avgs,
+                  list momentum_buffers, list steps, double lr, double alpha, double eps,
+                  double weight_decay, double momentum, bint maximize):
+    """RMSprop on params[i]; grad_avgs[i] is None unless centered, momentum_buffers[i] None
+    unless momentum > 0; steps[i] the 0-d step count, incremented here. Returns the indices
+    left."""
+    cdef ag_rmsprop_options o
+    o.lr, o.alpha, o.eps, o.weight_decay, o.momentum = lr, alpha, eps, weight_decay, momentum
+    o.maximize = maximize
+    cdef list left = []
+    cdef Py_ssize_t i
+    cdef Tensor p, g
+    cdef int k
+    for i in range(len(params)):
+        p, g = <Tensor>params[i], <Tensor>grads[i]
+        k = fused_code(p, (g, square_avgs[i], grad_avgs[i], momentum_buffers[i]))
+        if k < 0:
+            left.append(i)
+            continue
+        advance_step(<Tensor>steps[i])
+        ag_rmsprop_step(k, p.array.size, cnp.PyArray_DATA(p.array), cnp.PyArray_DATA(g.array),
+                        data_of(square_avgs[i]), data_of(grad_avgs[i]),
+                        data_of(momentum_buffers[i]), &o)
+        bump_versions((p, square_avgs[i], grad_avgs[i], momentum_buffers[i]))
+    return left
+
+
+def _adagrad_step(list params, list grads, list state_sums, list steps, double lr,
+                  double lr_decay, double eps, double weight_decay, bint maximize):
+    """Adagrad on params[i] with the accumulator state_sums[i]; steps[i] is the 0-d step count,
+    incremented here. Returns the indices left."""
+    cdef ag_adagrad_options o
+    o.eps, o.weight_decay, o.maximize = eps, weight_decay, maximize
+    cdef list left = []
+    cdef Py_ssize_t i
+    cdef Tensor p, g
+    cdef int k
+    for i in range(len(params)):
+        p, g = <Tensor>params[i], <Tensor>grads[i]
+        k = fused_code(p, (g, state_sums[i]))
+        if k < 0:
+            left.append(i)
+            continue
+        # each parameter's own step count decays its learning rate
+        o.clr = lr / (1 + (advance_step(<Tensor>steps[i]) - 1) * lr_decay)
+        ag_adagrad_step(k, p.array.size, cnp.PyArray_DATA(p.array), cnp.PyArray_DATA(g.array),
+                        data_of(state_sums[i]), &o)
+        bump_versions((p, state_sums[i]))
     return left

@@ -133,11 +133,29 @@ typedef struct {
     int decoupled, maximize;        /* AdamW's weight decay; ascend instead of descend */
 } ag_adam_options;
 
+/* Must match ag_rmsprop_options in _kernels.pxd. */
+typedef struct {
+    double lr, alpha, eps, weight_decay, momentum;
+    int maximize;
+} ag_rmsprop_options;
+
+/* Must match ag_adagrad_options in _kernels.pxd. */
+typedef struct {
+    double clr;                     /* lr / (1 + (step - 1) * lr_decay) */
+    double eps, weight_decay;
+    int maximize;
+} ag_adagrad_options;
+
 /* buf is read only with momentum != 0 (and written then). */
 void ag_sgd_step(int dtype, ag_size n, void *p, const void *g, void *buf,
                  const ag_sgd_options *o);
 /* vmax is NULL unless amsgrad. */
 void ag_adam_step(int dtype, ag_size n, void *p, const void *g, void *m, void *v, void *vmax,
                   const ag_adam_options *o);
+/* ga is NULL unless centered, buf NULL unless momentum > 0. */
+void ag_rmsprop_step(int dtype, ag_size n, void *p, const void *g, void *sq, void *ga, void *buf,
+                     const ag_rmsprop_options *o);
+void ag_adagrad_step(int dtype, ag_size n, void *p, const void *g, void *sum,
+                     const ag_adagrad_options *o);
 
 #endif

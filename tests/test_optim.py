@@ -699,6 +699,12 @@ FUSED_CASES = [
     ("SGD", {"lr": 0.05}),
     ("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.05}),
     ("AdamW", {"lr": 0.01, "maximize": True}),
+    ("RMSprop", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "centered": True, "alpha": 0.3, "maximize": True}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9, "maximize": True}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.05, "weight_decay": 0.1}),
+    ("Adagrad", {"lr": 0.1, "initial_accumulator_value": 0.5, "maximize": True}),
 ]
 
 
@@ -737,7 +743,115 @@ def test_float16_parameters_take_the_fallback_and_match_torch():
     np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam"])
+# the compiled group step each optimizer calls
+STEP_FUNCTIONS = {"RMSprop": "_rmsprop_step", "Adagrad": "_adagrad_step"}
+
+
+def _spy_on_group_step(monkeypatch, name):
+    """Records the indices each call of name's compiled group step leaves to the fallback."""
+    real = getattr(autograd_c._C, STEP_FUNCTIONS[name])
+    calls = []
+
+    def spy(*args):
+        left = real(*args)
+        calls.append(list(left))
+        return left
+
+    monkeypatch.setattr(autograd_c._C, STEP_FUNCTIONS[name], spy)
+    return calls
+
+
+COMPILED_VS_TORCH = [
+    ("RMSprop", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9, "eps": 1e-6, "centered": True}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.3, "centered": True}),  # lerp's form for weights >= 1/2
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9}),
+    ("RMSprop", {"lr": 0.01, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "maximize": True}),
+    ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5, "weight_decay": 0.1,
+                 "maximize": True}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.05}),
+    ("Adagrad", {"lr": 0.1, "weight_decay": 0.1}),
+    ("Adagrad", {"lr": 0.1, "initial_accumulator_value": 0.5}),
+    ("Adagrad", {"lr": 0.1, "maximize": True}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.05,
+                 "initial_accumulator_value": 0.2, "eps": 1e-6, "maximize": True}),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name, kw", COMPILED_VS_TORCH, ids=[_ids(c) for c in COMPILED_VS_TORCH])
+def test_compiled_rmsprop_adagrad_match_torch(name, kw, dtype, monkeypatch):
+    torch = pytest.importorskip("torch")
+    calls = _spy_on_group_step(monkeypatch, name)
+    tol = {"rtol": 2e-5, "atol": 2e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-13}
+    arrays = [a.astype(dtype) for a in _init_arrays()]
+    ours, theirs = _ours(arrays), _theirs(torch, arrays)
+    opt_o = getattr(optim, name)(ours, **kw)
+    opt_t = getattr(torch.optim, name)(theirs, foreach=False, **kw)
+    for grads in _grad_seq():
+        grads = [g.astype(dtype) for g in grads]
+        _set_grads(ours, grads, autograd_c.tensor)
+        _set_grads(theirs, grads, torch.tensor)
+        opt_o.step()
+        opt_t.step()
+        _close(ours, theirs, **tol)
+        for p_o, p_t in zip(ours, theirs):
+            state_o, state_t = opt_o.state[p_o], opt_t.state[p_t]
+            assert sorted(state_o) == sorted(state_t)
+            for key, v in state_t.items():
+                np.testing.assert_allclose(state_o[key].numpy(), v.numpy(), **tol)
+    # contiguous float32/float64 parameters all went through the compiled loop
+    assert calls == [[]] * STEPS
+
+
+@pytest.mark.parametrize("name, kw", [("RMSprop", {"centered": True, "momentum": 0.5}),
+                                      ("Adagrad", {"lr_decay": 0.1})])
+def test_group_step_leaves_what_the_kernels_cannot_take(name, kw, monkeypatch):
+    # one group: a contiguous float32 parameter (compiled), a strided one and a float16 one
+    # (both left to the tensor-op formulas)
+    calls = _spy_on_group_step(monkeypatch, name)
+    rng = np.random.default_rng(5)
+    start = rng.standard_normal((4, 3)).astype(np.float32)
+    contiguous = autograd_c.tensor(start.copy(), requires_grad=True)
+    strided = autograd_c.zeros(4, 6)[:, ::2]
+    strided.copy_(autograd_c.tensor(start.copy()))
+    strided.requires_grad_()
+    half = autograd_c.tensor(start.astype(np.float16), requires_grad=True)
+    params = [contiguous, strided, half]
+    opt = getattr(optim, name)(params, lr=0.05, weight_decay=0.1, **kw)
+    for _ in range(5):
+        g = rng.standard_normal((4, 3))
+        contiguous.grad = autograd_c.tensor(g.astype(np.float32))
+        strided.grad = autograd_c.tensor(g.astype(np.float32))
+        half.grad = autograd_c.tensor(g.astype(np.float16))
+        opt.step()
+    assert calls == [[1, 2]] * 5
+    np.testing.assert_allclose(contiguous.detach().numpy(), strided.detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    assert not np.array_equal(half.detach().numpy(), start.astype(np.float16))
+    assert half.dtype == autograd_c.float16
+    for p in params:
+        assert opt.state[p]["step"].item() == 5
+
+
+@pytest.mark.parametrize("name, kw", [("RMSprop", {"centered": True, "momentum": 0.5}),
+                                      ("Adagrad", {})])
+def test_compiled_step_bumps_the_state_versions(name, kw):
+    p = autograd_c.tensor([1.0, 2.0], requires_grad=True)
+    p.grad = autograd_c.tensor([0.5, -0.5])
+    opt = getattr(optim, name)([p], lr=0.1, **kw)
+    opt.step()
+    before = {key: t._version for key, t in opt.state[p].items()}
+    before["param"] = p._version
+    opt.step()
+    after = {key: t._version for key, t in opt.state[p].items()}
+    after["param"] = p._version
+    assert sorted(after) == sorted(before)
+    assert all(after[key] > before[key] for key in before), (before, after)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
 def test_step_bumps_the_parameter_version(name):
     # a graph that saved the parameter must refuse to backward through the stepped values
     p = autograd_c.tensor([1.0, 2.0], requires_grad=True)
@@ -759,3 +873,18 @@ def test_momentum_buffer_is_state_and_distinct_from_grad():
     p.grad.zero_()
     np.testing.assert_array_equal(buf.numpy(), [1.0, -1.0])  # a copy, not the gradient itself
     np.testing.assert_allclose(p.detach().numpy(), [0.9, 2.1])
+
+
+def test_adagrad_state_for_a_group_added_later():
+    """A parameter of a group added after construction gets its accumulator on its first step,
+    filled with the constructor's initial_accumulator_value (not the new group's)."""
+    p = autograd_c.nn.Parameter(autograd_c.ones(2))
+    q = autograd_c.nn.Parameter(autograd_c.ones(2))
+    opt = optim.Adagrad([p], lr=0.1, initial_accumulator_value=0.5)
+    opt.add_param_group({"params": [q], "initial_accumulator_value": 0.2})
+    (p.sum() + q.sum()).backward()
+    opt.step()
+    assert opt.state[q]["sum"].tolist() == [1.5, 1.5]
+    assert opt.state[q]["step"].item() == 1
+    expected = 1 - 0.1 * 1 / (1.5 ** 0.5 + 1e-10)
+    assert q.tolist() == pytest.approx([expected, expected], rel=1e-6)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import autograd_c
+from autograd_c import _C
 from autograd_c.optim.optimizer import Optimizer, _use_grad_for_differentiable
 
 __all__ = ["Adagrad"]
@@ -31,31 +32,51 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
-                state = self.state[p]
-                state["step"] = autograd_c.tensor(0.0, dtype=autograd_c.float32)
-                state["sum"] = autograd_c.full_like(p, initial_accumulator_value)
+                self._new_state(p, group["initial_accumulator_value"])
+
+    def _new_state(self, p, initial_accumulator_value):
+        state = self.state[p]
+        state["step"] = autograd_c.tensor(0.0, dtype=autograd_c.float32)
+        state["sum"] = autograd_c.full_like(p, initial_accumulator_value)
+        return state
+
+    def _state_of(self, p):
+        # a parameter of a group added after construction gets its state on its first step,
+        # from the constructor's initial_accumulator_value, as torch's does
+        state = self.state[p]
+        if "sum" in state:
+            return state
+        return self._new_state(p, self.defaults["initial_accumulator_value"])
 
     @_use_grad_for_differentiable
     def step(self, closure=None):
         loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr = group["lr"]
-            lr_decay = group["lr_decay"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            maximize = group["maximize"]
-            for p, grad in self._params_with_grad(group):
-                state = self.state[p]
-                step_t = state["step"]
-                step_t += 1
-                step = step_t.item()
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
-                clr = lr / (1 + (step - 1) * lr_decay)
-                state_sum = state["sum"]
-                state_sum.add_(grad * grad)
-                std = state_sum.sqrt().add_(eps)
-                p.add_(grad / std, alpha=-clr)
+            pairs = list(self._params_with_grad(group))
+            params, grads = [p for p, _ in pairs], [g for _, g in pairs]
+            states = [self._state_of(p) for p in params]
+            # the whole group in one compiled loop; what it cannot take comes back by index
+            left = _C._adagrad_step(
+                params, grads, [s["sum"] for s in states], [s["step"] for s in states],
+                group["lr"], group["lr_decay"], group["eps"], group["weight_decay"],
+                group["maximize"])
+            for i in left:
+                _adagrad_update(params[i], grads[i], states[i], group)
         return loss
+
+
+def _adagrad_update(p, grad, state, group):
+    """One parameter's Adagrad update with tensor ops (dtypes and layouts the kernel does not
+    take)."""
+    step_t = state["step"]
+    step_t += 1
+    step = step_t.item()
+    if group["maximize"]:
+        grad = -grad
+    if group["weight_decay"] != 0:
+        grad = grad.add(p, alpha=group["weight_decay"])
+    clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+    state_sum = state["sum"]
+    state_sum.add_(grad * grad)
+    std = state_sum.sqrt().add_(group["eps"])
+    p.add_(grad / std, alpha=-clr)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import autograd_c
+from autograd_c import _C
 from autograd_c.optim.optimizer import Optimizer, _use_grad_for_differentiable
 
 __all__ = ["RMSprop"]
@@ -32,40 +33,54 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr = group["lr"]
-            alpha = group["alpha"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            momentum = group["momentum"]
-            centered = group["centered"]
-            maximize = group["maximize"]
-            for p, grad in self._params_with_grad(group):
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = autograd_c.tensor(0.0, dtype=autograd_c.float32)
-                    state["square_avg"] = autograd_c.zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = autograd_c.zeros_like(p)
-                    if centered:
-                        state["grad_avg"] = autograd_c.zeros_like(p)
-                if maximize:
-                    grad = -grad
-                square_avg = state["square_avg"]
-                state["step"] += 1
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
-                square_avg.mul_(alpha).add_(grad * grad, alpha=1 - alpha)
-                if centered:
-                    grad_avg = state["grad_avg"]
-                    grad_avg.add_(grad - grad_avg, alpha=1 - alpha)
-                    avg = (square_avg - grad_avg * grad_avg).sqrt()
-                else:
-                    avg = square_avg.sqrt()
-                avg.add_(eps)
-                if momentum > 0:
-                    buf = state["momentum_buffer"]
-                    buf.mul_(momentum).add_(grad / avg)
-                    p.add_(buf, alpha=-lr)
-                else:
-                    p.add_(grad / avg, alpha=-lr)
+            momentum, centered = group["momentum"], group["centered"]
+            pairs = list(self._params_with_grad(group))
+            params, grads = [p for p, _ in pairs], [g for _, g in pairs]
+            states = [self._state_of(p, group) for p in params]
+            # the whole group in one compiled loop; what it cannot take comes back by index
+            left = _C._rmsprop_step(
+                params, grads, [s["square_avg"] for s in states],
+                [s["grad_avg"] if centered else None for s in states],
+                [s["momentum_buffer"] if momentum > 0 else None for s in states],
+                [s["step"] for s in states], group["lr"], group["alpha"], group["eps"],
+                group["weight_decay"], momentum, group["maximize"])
+            for i in left:
+                _rmsprop_update(params[i], grads[i], states[i], group)
         return loss
+
+    def _state_of(self, p, group):
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = autograd_c.tensor(0.0, dtype=autograd_c.float32)
+            state["square_avg"] = autograd_c.zeros_like(p)
+            if group["momentum"] > 0:
+                state["momentum_buffer"] = autograd_c.zeros_like(p)
+            if group["centered"]:
+                state["grad_avg"] = autograd_c.zeros_like(p)
+        return state
+
+
+def _rmsprop_update(p, grad, state, group):
+    """One parameter's RMSprop update with tensor ops (dtypes and layouts the kernel does not
+    take)."""
+    alpha = group["alpha"]
+    if group["maximize"]:
+        grad = -grad
+    square_avg = state["square_avg"]
+    state["step"] += 1
+    if group["weight_decay"] != 0:
+        grad = grad.add(p, alpha=group["weight_decay"])
+    square_avg.mul_(alpha).add_(grad * grad, alpha=1 - alpha)
+    if group["centered"]:
+        grad_avg = state["grad_avg"]
+        grad_avg.add_(grad - grad_avg, alpha=1 - alpha)
+        avg = (square_avg - grad_avg * grad_avg).sqrt()
+    else:
+        avg = square_avg.sqrt()
+    avg.add_(group["eps"])
+    if group["momentum"] > 0:
+        buf = state["momentum_buffer"]
+        buf.mul_(group["momentum"]).add_(grad / avg)
+        p.add_(buf, alpha=-group["lr"])
+    else:
+        p.add_(grad / avg, alpha=-group["lr"])
