@@ -1211,3 +1211,24 @@ def test_scratch_pool_is_used_and_bounded():
     assert 0 < held <= 256 * 1024 * 1024
     model(x).sum().backward()
     assert _C._scratch_pool_bytes() == held  # the same buffers went out and came back
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(2, 3, 28, 28), (1, 2, 9, 35), (3, 1, 2, 2)])
+def test_max_pool_2x2_ties_and_nans_pick_torchs_index(torch, shape, dtype):
+    """The vectorised 2x2 scan: ReLU-style windows of equal zeros, partial ties, NaNs and odd
+    sizes (a trailing row or column outside every window) give torch's values and indices."""
+    r = np.random.default_rng(5)
+    x = np.maximum(r.standard_normal(shape), 0)     # about a sixteenth of windows all zeros
+    x.reshape(-1)[::7] = 0.5                          # ties between non-zero values too
+    x.reshape(-1)[3::53] = np.nan
+    x.reshape(-1)[4::97] = -np.inf
+    x = x.astype(dtype)
+    (va, ia), (vt, it) = (F.max_pool2d(ac.tensor(x), 2, return_indices=True),
+                          torch.nn.functional.max_pool2d(torch.tensor(x), 2, return_indices=True))
+    assert np.array_equal(ia.numpy(), it.numpy())
+    np.testing.assert_array_equal(va.numpy(), vt.numpy())
+    xa, xt = leaf(ac, x), leaf(torch, x)
+    F.max_pool2d(xa, 2).sum().backward()
+    torch.nn.functional.max_pool2d(xt, 2).sum().backward()
+    np.testing.assert_array_equal(xa.grad.numpy(), xt.grad.numpy())
