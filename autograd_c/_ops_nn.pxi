@@ -2,11 +2,10 @@
 #
 # Convolution is im2col + BLAS. csrc/window.c copies every window of the input into one row
 # per (channel, kernel offset) and one column per (sample, output position); the convolution of
-# the whole batch is then a single matrix product per group, weight @ cols, which numpy hands
+# a chunk of samples is then a single matrix product per group, weight @ cols, which numpy hands
 # to BLAS. Backward is two more products (weight.T @ grad for the columns, folded back into the
-# input by col2im; grad @ cols.T for the weight). When the weight needs a gradient, the column
-# matrix is kept from forward to backward: it costs kernel_h * kernel_w times the input's memory
-# and saves a second im2col. After backward it returns to the scratch pool below.
+# input by col2im; grad @ cols.T for the weight, with the columns made again from the saved
+# input). Chunks are sized to stay in the cache; see ConvolutionBackward0.
 #
 # Pooling runs in C loops over planes; batch normalization runs C loops (csrc/normalization.c)
 # over an (N, C, L) view. Convolution and pooling work on 4-D arrays: a 1-D convolution is a
@@ -127,11 +126,73 @@ def _scratch_pool_bytes():
 
 # -- convolution ------------------------------------------------------------------------------
 
+# A convolution runs over the batch in chunks of samples whose column matrix fits in the L2
+# cache: im2col writes it there, the product reads it from there, and the next chunk reuses the
+# buffer. The whole batch's column matrix (kernel_h * kernel_w times the input) would instead
+# stream through main memory twice. Backward redoes each chunk's im2col from the saved input
+# for the weight gradient: a copy within the cache costs less than keeping megabytes of columns
+# alive from forward to backward.
+
+cdef Py_ssize_t CHUNK_BYTES = 512 * 1024    # a column-matrix chunk: half of a typical L2
+cdef Py_ssize_t MIN_CHUNK_COLUMNS = 1024    # a product narrower than this runs BLAS slowly, and
+                                            # each chunk adds a weight-sized sum in backward
+
+
+cdef inline Py_ssize_t samples_per_chunk(Py_ssize_t rows, Py_ssize_t L, Py_ssize_t itemsize,
+                                         Py_ssize_t N):
+    """Samples per chunk: as many as fit in CHUNK_BYTES, but enough for MIN_CHUNK_COLUMNS
+    columns; at least one, at most the batch."""
+    cdef Py_ssize_t per_sample = rows * L * itemsize
+    cdef Py_ssize_t fits = CHUNK_BYTES // per_sample if per_sample > 0 else N
+    cdef Py_ssize_t wide_enough = (MIN_CHUNK_COLUMNS + L - 1) // L if L > 0 else N
+    if fits < wide_enough:
+        fits = wide_enough
+    if fits < 1:
+        return 1
+    return fits if fits < N else (N if N > 0 else 1)
+
+
+cdef inline void* sample_data(cnp.ndarray a, Py_ssize_t n):
+    """The address of sample n of a C-contiguous batch."""
+    return <char*>cnp.PyArray_DATA(a) + n * cnp.PyArray_STRIDES(a)[0]
+
+
+cdef void run_im2col(ag_window *win, cnp.ndarray X, Py_ssize_t n0, Py_ssize_t m,
+                     cnp.ndarray cols):
+    """Columns of samples n0 .. n0 + m - 1 of X into the front of `cols`, as (rows, m * L)."""
+    cdef int k = kernel_code(X)
+    cdef Py_ssize_t C = shp(X)[1]
+    cdef void *src = sample_data(X, n0)
+    if cnp.PyArray_SIZE(cols) < NOGIL_ELEMENTS:
+        ag_im2col(k, win, m, C, src, cnp.PyArray_DATA(cols))
+    else:
+        with nogil:
+            ag_im2col(k, win, m, C, src, cnp.PyArray_DATA(cols))
+
+
+cdef void run_col2im(ag_window *win, cnp.ndarray cols_grad, Py_ssize_t n0, Py_ssize_t m,
+                     cnp.ndarray gx):
+    """Adds the front (rows, m * L) of `cols_grad` into samples n0 .. n0 + m - 1 of gx."""
+    cdef int k = kernel_code(gx)
+    cdef Py_ssize_t C = shp(gx)[1]
+    cdef void *dst = sample_data(gx, n0)
+    if cnp.PyArray_SIZE(cols_grad) < NOGIL_ELEMENTS:
+        ag_col2im(k, win, m, C, cnp.PyArray_DATA(cols_grad), dst)
+    else:
+        with nogil:
+            ag_col2im(k, win, m, C, cnp.PyArray_DATA(cols_grad), dst)
+
+
+cdef inline cnp.ndarray front(cnp.ndarray buffer, tuple shape):
+    """The first prod(shape) elements of a contiguous scratch buffer, viewed as `shape`."""
+    return buffer.reshape(-1)[:math.prod(shape)].reshape(shape)
+
+
 cdef class ConvolutionBackward0(Node):
     """out = conv(x, weight) + bias. Inputs: x, weight, bias (bias may have no edge)."""
     cdef ag_window win
-    cdef object cols              # the im2col matrix of forward's input; None unless the
-                                  # weight needs a gradient
+    cdef object input             # forward's 4-D input array (padded for 'same'); None unless
+                                  # the weight needs a gradient
     cdef object weight            # the weight array, as forward used it
     cdef tuple input_shape        # forward's 4-D input shape (after the extra 'same' padding)
     cdef tuple user_input_shape   # the shape of the input the user passed
@@ -146,32 +207,45 @@ cdef class ConvolutionBackward0(Node):
         cdef Py_ssize_t Cout = shp(W)[0], G = self.groups
         cdef Py_ssize_t L = self.win.out_h * self.win.out_w
         cdef Py_ssize_t block = shp(W)[1] * self.win.kernel_h * self.win.kernel_w
+        cdef Py_ssize_t nc = samples_per_chunk(C * self.win.kernel_h * self.win.kernel_w, L,
+                                               W.itemsize, N)
+        cdef Py_ssize_t n0, m
         g = compute_array(g).astype(W.dtype, copy=False).reshape(N, Cout, L)
-        # the gradient in the column layout: (groups, C_out / groups, N * L)
-        cdef cnp.ndarray g_cols = c_contiguous(g.transpose(1, 0, 2)).reshape(G, Cout // G, N * L)
-        if self.next0 is not None:
-            W_groups = W.reshape(G, Cout // G, block)
-            cols_grad = take_scratch((G, block, N * L), W.dtype)
-            np.matmul(W_groups.transpose(0, 2, 1), g_cols, out=cols_grad)
-            self.out0 = self.fold(cols_grad, N, C)
-            give_scratch(cols_grad)       # fold only read it
-        if self.next1 is not None:
-            cols = (<cnp.ndarray>self.cols).reshape(G, block, N * L)
-            gw = np.matmul(g_cols, cols.transpose(0, 2, 1))
+        cdef bint want_x = self.next0 is not None, want_w = self.next1 is not None
+        cdef cnp.ndarray gx = zeros_of(self.input_shape, W) if want_x else None
+        cdef cnp.ndarray gw = np.zeros((G, Cout // G, block), dtype=W.dtype) if want_w else None
+        cdef cnp.ndarray W_t = W.reshape(G, Cout // G, block).transpose(0, 2, 1)
+        cdef cnp.ndarray g_cols = take_scratch((Cout, nc * L), W.dtype)
+        cdef cnp.ndarray cols = take_scratch((G, block, nc * L), W.dtype)
+        cdef cnp.ndarray gw_part = take_scratch((G, Cout // G, block), W.dtype) if want_w else None
+        for n0 in range(0, N, nc):
+            m = nc if n0 + nc <= N else N - n0
+            # the chunk's gradient in the column layout: (groups, C_out / groups, m * L)
+            g_chunk = front(g_cols, (Cout, m, L))
+            np.copyto(g_chunk, g[n0:n0 + m].transpose(1, 0, 2))
+            g_chunk = g_chunk.reshape(G, Cout // G, m * L)
+            cols_chunk = front(cols, (G, block, m * L))
+            if want_w:
+                run_im2col(&self.win, self.input, n0, m, cols)
+                np.matmul(g_chunk, cols_chunk.transpose(0, 2, 1), out=gw_part)
+                gw += gw_part
+            if want_x:                    # the columns are spent: reuse them for their gradient
+                np.matmul(W_t, g_chunk, out=cols_chunk)
+                run_col2im(&self.win, cols, n0, m, gx)
+        give_scratch(g_cols)
+        give_scratch(cols)
+        if gw_part is not None:
+            give_scratch(gw_part)
+        if want_x:
+            self.out0 = self.user_input_gradient(gx)
+        if want_w:
             self.out1 = gw.reshape(self.user_weight_shape).astype(self.weight_dtype, copy=False)
         if self.num_inputs == 3 and self.next_rest[0] is not None:
             self.out_rest[0] = g.sum(axis=(0, 2)).astype(self.weight_dtype, copy=False)
         return 0
 
-    cdef cnp.ndarray fold(self, cnp.ndarray cols_grad, Py_ssize_t N, Py_ssize_t C):
-        """col2im into a zeroed input, trimmed back to the user's input shape."""
-        cdef cnp.ndarray gx = zeros_of(self.input_shape, cols_grad)
-        cdef int k = kernel_code(gx)
-        if gx.size < NOGIL_ELEMENTS:
-            ag_col2im(k, &self.win, N, C, cnp.PyArray_DATA(cols_grad), cnp.PyArray_DATA(gx))
-        else:
-            with nogil:
-                ag_col2im(k, &self.win, N, C, cnp.PyArray_DATA(cols_grad), cnp.PyArray_DATA(gx))
+    cdef cnp.ndarray user_input_gradient(self, cnp.ndarray gx):
+        """gx trimmed back to the user's input shape (without 'same' padding, 1-D as 1-D)."""
         cdef tuple user = self.user_input_shape
         if shp(gx)[2:] != user[-2:] and len(user) == 4:
             gx = c_contiguous(gx[:, :, :user[2], :user[3]])
@@ -180,13 +254,8 @@ cdef class ConvolutionBackward0(Node):
         return gx.astype(self.input_dtype, copy=False)
 
     cdef void release(self):
-        cdef object cols
         if self.has_saved:
-            cols = self.cols
-            self.cols = None
-            # reusable when this node held the only reference (apply's views are gone)
-            if cols is not None and Py_REFCNT(cols) == 1:
-                give_scratch(<cnp.ndarray>cols)
+            self.input = None
             self.weight = None
             Node.release(self)
 
@@ -383,29 +452,30 @@ cdef Tensor conv_arrays(Tensor x, Tensor w, Tensor b, tuple stride, tuple paddin
     cdef Py_ssize_t OW = (Wd + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
     cdef ag_window win = make_window((H, Wd), (OH, OW), (kh, kw), stride, padding, dilation)
     cdef Py_ssize_t L = OH * OW, block = shp(W)[1] * kh * kw
-    cdef cnp.ndarray cols = take_scratch((C * kh * kw, N * L), X.dtype)
-    cdef int k = kernel_code(X)
-    if X.size < NOGIL_ELEMENTS:
-        ag_im2col(k, &win, N, C, cnp.PyArray_DATA(X), cnp.PyArray_DATA(cols))
-    else:
-        with nogil:
-            ag_im2col(k, &win, N, C, cnp.PyArray_DATA(X), cnp.PyArray_DATA(cols))
-    cdef cnp.ndarray product = take_scratch((groups, Cout // groups, N * L), X.dtype)
-    np.matmul(W.reshape(groups, Cout // groups, block), cols.reshape(groups, block, N * L),
-              out=product)
-    cdef cnp.ndarray out_arr = c_contiguous(product.reshape(Cout, N, L).transpose(1, 0, 2))
-    if cnp.PyArray_DATA(out_arr) != cnp.PyArray_DATA(product):
-        give_scratch(product)             # copied out; with N == 1 the output is product itself
-    if b is not None:
-        out_arr += compute_array(b.array).reshape(1, Cout, 1)
+    cdef Py_ssize_t nc = samples_per_chunk(C * kh * kw, L, X.itemsize, N), n0, m
+    cdef cnp.ndarray cols = take_scratch((groups, block, nc * L), X.dtype)
+    cdef cnp.ndarray product = take_scratch((Cout, nc * L), X.dtype)
+    cdef cnp.ndarray W_groups = W.reshape(groups, Cout // groups, block)
+    cdef cnp.ndarray out_arr = np.empty((N, Cout, L), dtype=X.dtype)
+    bias = None if b is None else compute_array(b.array).reshape(Cout, 1, 1)
+    for n0 in range(0, N, nc):
+        m = nc if n0 + nc <= N else N - n0
+        run_im2col(&win, X, n0, m, cols)
+        chunk = front(product, (Cout, m, L))
+        np.matmul(W_groups, front(cols, (groups, block, m * L)),
+                  out=chunk.reshape(groups, Cout // groups, m * L))
+        # back to (sample, channel, position), adding the bias on the way
+        if bias is None:
+            np.copyto(out_arr[n0:n0 + m], chunk.transpose(1, 0, 2))
+        else:
+            np.add(chunk, bias, out=out_arr[n0:n0 + m].transpose(1, 0, 2))
+    give_scratch(cols)
+    give_scratch(product)
     cdef tuple out_shape = (N, Cout, OH, OW)
     if x.array.ndim == 3:
         out_shape = (N, Cout, OW)
     out_arr = out_arr.reshape(out_shape).astype(x.array.dtype, copy=False)
     cdef Tensor out = new_tensor(out_arr)
-    cdef bint keep_cols = w.needs_grad and ag_grad_enabled()
-    if not keep_cols:
-        give_scratch(cols)
     if not ag_grad_enabled() or not (x.needs_grad or w.needs_grad or (b is not None and b.needs_grad)):
         return out
     cdef ConvolutionBackward0 node = ConvolutionBackward0.__new__(ConvolutionBackward0)
@@ -413,7 +483,7 @@ cdef Tensor conv_arrays(Tensor x, Tensor w, Tensor b, tuple stride, tuple paddin
     node.win = win
     node.groups = groups
     node.weight = W
-    node.cols = cols if keep_cols else None
+    node.input = X if w.needs_grad else None
     node.input_shape = shp(X)
     node.user_input_shape = shp(x.array)
     node.user_weight_shape = shp(w.array)

@@ -12,6 +12,7 @@
  */
 #include <math.h>
 #include <limits.h>
+#include <string.h>
 
 #include "kernels.h"
 
@@ -66,8 +67,8 @@ static inline void interior(ag_size out_w, ag_size in_w, ag_size stride, ag_size
                             }                                                                   \
                             const T *src = plane + ih * w->in_w + offset - w->pad_w;            \
                             for (ow = 0; ow < lo; ow++) dst[ow] = 0;                            \
-                            if (w->stride_w == 1)                                               \
-                                for (ow = lo; ow < hi; ow++) dst[ow] = src[ow];                 \
+                            if (w->stride_w == 1)  /* libc's copy has the widest vectors */     \
+                                memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(T));      \
                             else                                                                \
                                 for (ow = lo; ow < hi; ow++) dst[ow] = src[ow * w->stride_w];   \
                             for (ow = hi; ow < w->out_w; ow++) dst[ow] = 0;                     \

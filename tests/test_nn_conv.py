@@ -1232,3 +1232,41 @@ def test_max_pool_2x2_ties_and_nans_pick_torchs_index(torch, shape, dtype):
     F.max_pool2d(xa, 2).sum().backward()
     torch.nn.functional.max_pool2d(xt, 2).sum().backward()
     np.testing.assert_array_equal(xa.grad.numpy(), xt.grad.numpy())
+
+
+# -- convolution over the batch in cache-sized chunks -----------------------------------------
+
+CHUNKED_CASES = {
+    # (input shape, weight shape, kwargs): the column matrix of one sample is 100-300 KB, so
+    # the batch runs in several chunks, the last one shorter
+    "plain": ((5, 3, 40, 40), (4, 3, 3, 3), dict()),
+    "groups_padding": ((7, 6, 36, 36), (6, 2, 3, 3), dict(padding=1, groups=3)),
+    "stride_dilation": ((5, 4, 44, 44), (5, 4, 3, 3), dict(stride=2, dilation=2, padding=2)),
+    "same": ((5, 3, 39, 40), (2, 3, 4, 3), dict(padding="same")),
+}
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("case", list(CHUNKED_CASES))
+def test_conv2d_in_chunks_matches_torch(torch, case, dtype):
+    xs, ws, kwargs = CHUNKED_CASES[case]
+    run_both(torch, lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, **kwargs),
+             [randn(xs, seed=2), randn(ws, seed=3), randn(ws[:1], seed=4)], dtype)
+
+
+def test_conv2d_chunks_agree_with_one_sample_at_a_time():
+    """Each sample's output and input gradient depend on that sample alone, and the weight
+    gradient is the sum over samples, whatever the chunking (torch-free)."""
+    x = randn((6, 3, 40, 40), seed=5)
+    w, g = randn((4, 3, 5, 5), seed=6), randn((6, 4, 36, 36), seed=7)
+    xa, wa = leaf(ac, x), leaf(ac, w)
+    F.conv2d(xa, wa).backward(ac.tensor(g))
+    w_sum = np.zeros_like(w)
+    for n in range(6):
+        xn, wn = leaf(ac, x[n:n + 1]), leaf(ac, w)
+        yn = F.conv2d(xn, wn)
+        yn.backward(ac.tensor(g[n:n + 1]))
+        np.testing.assert_allclose(xa.grad.numpy()[n:n + 1], xn.grad.numpy(), rtol=1e-12)
+        w_sum += wn.grad.numpy()
+    np.testing.assert_allclose(wa.grad.numpy(), w_sum, rtol=1e-10)
