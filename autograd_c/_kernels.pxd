@@ -58,7 +58,7 @@ cdef extern from "kernels.h" nogil:
     void ag_im2col(int dtype, const ag_window *w, ag_size batch, ag_size channels, const void *x,
                    void *cols)
     void ag_col2im(int dtype, const ag_window *w, ag_size batch, ag_size channels,
-                   const void *cols, void *x)
+                   void *cols, void *x)
     void ag_max_pool(int dtype, const ag_window *w, ag_size planes, const void *x, void *y,
                      int64_t *indices)
     void ag_max_pool_backward(int dtype, const ag_window *w, ag_size planes, const void *g,

@@ -80,8 +80,9 @@ typedef struct {
 /* cols (channels*kernel_h*kernel_w, batch*out_h*out_w) from x (batch, channels, in_h, in_w). */
 void ag_im2col(int dtype, const ag_window *w, ag_size batch, ag_size channels, const void *x,
                void *cols);
-/* x += the adjoint of im2col applied to cols; x must start zeroed for a plain col2im. */
-void ag_col2im(int dtype, const ag_window *w, ag_size batch, ag_size channels, const void *cols,
+/* x += the adjoint of im2col applied to cols; x must start zeroed for a plain col2im. The
+   entries of cols that im2col fills from padding may be overwritten with zeros. */
+void ag_col2im(int dtype, const ag_window *w, ag_size batch, ag_size channels, void *cols,
                void *x);
 
 /* y and flat in-plane argmax indices over `planes` planes; padding never wins, NaN does. */

@@ -44,11 +44,54 @@ static inline void interior(ag_size out_w, ag_size in_w, ag_size stride, ag_size
     if (*lo > *hi) *lo = *hi;
 }
 
+/* Stride 1 with as many output columns as input columns (3x3 with padding 1, and the like):
+   output position d = oh * out_w + ow reads input position d + shift of the plane, so the rows
+   of one (channel, kernel offset) are a single shifted block, copied at once instead of row by
+   row (on the small planes deep in a network a row is a handful of elements). Each row's ends
+   then wrapped round to the neighbouring input row; those entries are padding, zeroed after. */
+static int shifts_whole_rows(const ag_window *w)
+{
+    return w->stride_h == 1 && w->stride_w == 1 && w->out_w == w->in_w;
+}
+
+/* The block of one (channel, kernel offset): output rows [*row_lo, *row_hi), columns [*lo, *hi)
+   read the input; dst[d] = src[d + *shift] for d from row_lo * out_w + lo up to
+   (row_hi - 1) * out_w + hi, which stays inside the plane. */
+static inline void shifted_block(const ag_window *w, ag_size ki, ag_size kj, ag_size *row_lo,
+                                 ag_size *row_hi, ag_size *lo, ag_size *hi, ag_size *shift)
+{
+    interior(w->out_h, w->in_h, 1, w->pad_h, ki * w->dilation_h, row_lo, row_hi);
+    interior(w->out_w, w->in_w, 1, w->pad_w, kj * w->dilation_w, lo, hi);
+    *shift = (ki * w->dilation_h - w->pad_h) * w->in_w + kj * w->dilation_w - w->pad_w;
+}
+
 #define DEFINE_IM2COL(NAME, T)                                                                  \
+    static void NAME##_shifted(const ag_window *w, const T *plane, T *dst, ag_size ki,          \
+                               ag_size kj)                                                      \
+    {                                                                                           \
+        ag_size row_lo, row_hi, lo, hi, shift, oh, ow, out_w = w->out_w;                        \
+        ag_size L = w->out_h * out_w;                                                           \
+        shifted_block(w, ki, kj, &row_lo, &row_hi, &lo, &hi, &shift);                           \
+        if (row_lo >= row_hi || lo >= hi) {                                                     \
+            memset(dst, 0, (size_t)L * sizeof(T));                                              \
+            return;                                                                             \
+        }                                                                                       \
+        ag_size first = row_lo * out_w + lo, last = (row_hi - 1) * out_w + hi;                  \
+        memset(dst, 0, (size_t)first * sizeof(T));                                              \
+        memcpy(dst + first, plane + first + shift, (size_t)(last - first) * sizeof(T));        \
+        memset(dst + last, 0, (size_t)(L - last) * sizeof(T));                                  \
+        for (oh = row_lo; oh < row_hi; oh++) {                                                  \
+            T *row = dst + oh * out_w;                                                          \
+            for (ow = 0; ow < lo; ow++) row[ow] = 0;                                            \
+            for (ow = hi; ow < out_w; ow++) row[ow] = 0;                                        \
+        }                                                                                       \
+    }                                                                                           \
+                                                                                                \
     static void NAME(const ag_window *w, ag_size batch, ag_size channels, const T *x, T *cols)  \
     {                                                                                           \
         ag_size L = w->out_h * w->out_w, row_len = batch * L;                                   \
         ag_size n, c, ki, kj, oh, ow, lo, hi;                                                   \
+        int shifted = shifts_whole_rows(w);                                                     \
         for (n = 0; n < batch; n++)                                                             \
             for (c = 0; c < channels; c++) {                                                    \
                 const T *plane = x + (n * channels + c) * w->in_h * w->in_w;                    \
@@ -56,6 +99,10 @@ static inline void interior(ag_size out_w, ag_size in_w, ag_size stride, ag_size
                     for (kj = 0; kj < w->kernel_w; kj++) {                                      \
                         T *row = cols + ((c * w->kernel_h + ki) * w->kernel_w + kj) * row_len   \
                                  + n * L;                                                       \
+                        if (shifted) {                                                          \
+                            NAME##_shifted(w, plane, row, ki, kj);                              \
+                            continue;                                                           \
+                        }                                                                       \
                         ag_size offset = kj * w->dilation_w;                                    \
                         interior(w->out_w, w->in_w, w->stride_w, w->pad_w, offset, &lo, &hi);  \
                         for (oh = 0; oh < w->out_h; oh++) {                                     \
@@ -78,19 +125,40 @@ static inline void interior(ag_size out_w, ag_size in_w, ag_size stride, ag_size
     }
 
 /* The adjoint of im2col: every column entry is added back to the input position it came from
-   (entries that came from padding are dropped). */
+   (entries that came from padding are dropped). In the shifted-block case the padding entries
+   of `cols` are zeroed first, so that one contiguous sum over the block adds nothing for them:
+   col2im overwrites them, which its callers (who are done with the column gradient) allow. */
 #define DEFINE_COL2IM(NAME, T)                                                                  \
-    static void NAME(const ag_window *w, ag_size batch, ag_size channels, const T *cols, T *x)  \
+    static void NAME##_shifted(const ag_window *w, T *src, T *plane, ag_size ki, ag_size kj)    \
+    {                                                                                           \
+        ag_size row_lo, row_hi, lo, hi, shift, oh, ow, d, out_w = w->out_w;                     \
+        shifted_block(w, ki, kj, &row_lo, &row_hi, &lo, &hi, &shift);                           \
+        if (row_lo >= row_hi || lo >= hi) return;                                               \
+        for (oh = row_lo; oh < row_hi; oh++) {                                                  \
+            T *row = src + oh * out_w;                                                          \
+            for (ow = 0; ow < lo; ow++) row[ow] = 0;                                            \
+            for (ow = hi; ow < out_w; ow++) row[ow] = 0;                                        \
+        }                                                                                       \
+        ag_size first = row_lo * out_w + lo, last = (row_hi - 1) * out_w + hi;                  \
+        for (d = first; d < last; d++) plane[d + shift] += src[d];                              \
+    }                                                                                           \
+                                                                                                \
+    static void NAME(const ag_window *w, ag_size batch, ag_size channels, T *cols, T *x)        \
     {                                                                                           \
         ag_size L = w->out_h * w->out_w, row_len = batch * L;                                   \
         ag_size n, c, ki, kj, oh, ow, lo, hi;                                                   \
+        int shifted = shifts_whole_rows(w);                                                     \
         for (n = 0; n < batch; n++)                                                             \
             for (c = 0; c < channels; c++) {                                                    \
                 T *plane = x + (n * channels + c) * w->in_h * w->in_w;                          \
                 for (ki = 0; ki < w->kernel_h; ki++)                                            \
                     for (kj = 0; kj < w->kernel_w; kj++) {                                      \
-                        const T *row = cols                                                     \
+                        T *row = cols                                                           \
                             + ((c * w->kernel_h + ki) * w->kernel_w + kj) * row_len + n * L;    \
+                        if (shifted) {                                                          \
+                            NAME##_shifted(w, row, plane, ki, kj);                              \
+                            continue;                                                           \
+                        }                                                                       \
                         ag_size offset = kj * w->dilation_w;                                    \
                         interior(w->out_w, w->in_w, w->stride_w, w->pad_w, offset, &lo, &hi);  \
                         for (oh = 0; oh < w->out_h; oh++) {                                     \
@@ -119,11 +187,11 @@ void ag_im2col(int dtype, const ag_window *w, ag_size batch, ag_size channels, c
     else im2col_f64(w, batch, channels, (const double *)x, (double *)cols);
 }
 
-void ag_col2im(int dtype, const ag_window *w, ag_size batch, ag_size channels, const void *cols,
+void ag_col2im(int dtype, const ag_window *w, ag_size batch, ag_size channels, void *cols,
                void *x)
 {
-    if (dtype == AG_F32) col2im_f32(w, batch, channels, (const float *)cols, (float *)x);
-    else col2im_f64(w, batch, channels, (const double *)cols, (double *)x);
+    if (dtype == AG_F32) col2im_f32(w, batch, channels, (float *)cols, (float *)x);
+    else col2im_f64(w, batch, channels, (double *)cols, (double *)x);
 }
 
 /* ---- max pooling ---------------------------------------------------------------------------

@@ -1270,3 +1270,32 @@ def test_conv2d_chunks_agree_with_one_sample_at_a_time():
         np.testing.assert_allclose(xa.grad.numpy()[n:n + 1], xn.grad.numpy(), rtol=1e-12)
         w_sum += wn.grad.numpy()
     np.testing.assert_allclose(wa.grad.numpy(), w_sum, rtol=1e-10)
+
+
+SHIFTED_ROW_CASES = {
+    # stride 1 with output width == input width: each kernel offset's columns are one shifted
+    # copy of the plane, with the wrapped ends zeroed
+    "3x3_pad1": ((2, 3, 6, 5), (4, 3, 3, 3), dict(padding=1)),
+    "1x1": ((2, 5, 4, 7), (3, 5, 1, 1), dict()),
+    "5x5_pad2": ((2, 2, 7, 6), (3, 2, 5, 5), dict(padding=2)),
+    "dilated": ((2, 2, 9, 8), (3, 2, 3, 3), dict(padding=2, dilation=2)),
+    "rows_unpadded": ((2, 3, 8, 5), (2, 3, 3, 3), dict(padding=(0, 1))),
+    "wide_kernel": ((1, 2, 3, 9), (2, 2, 3, 5), dict(padding=(2, 2))),
+    "tiny_plane": ((3, 4, 2, 2), (5, 4, 3, 3), dict(padding=1)),
+    "one_column": ((2, 3, 5, 1), (2, 3, 3, 1), dict(padding=(1, 0))),
+    "kernel_beyond_rows": ((2, 2, 1, 4), (2, 2, 5, 3), dict(padding=(2, 1))),
+}
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("case", list(SHIFTED_ROW_CASES))
+def test_conv2d_shifted_rows_match_torch(torch, case, dtype):
+    xs, ws, kwargs = SHIFTED_ROW_CASES[case]
+    run_both(torch, lambda lib, x, w: lib.nn.functional.conv2d(x, w, **kwargs),
+             [randn(xs, seed=8), randn(ws, seed=9)], dtype)
+
+
+@pytest.mark.parametrize("kernel, padding", [(3, 1), (5, 2), (1, 0)])
+def test_conv1d_shifted_rows_match_torch(torch, kernel, padding):
+    run_both(torch, lambda lib, x, w: lib.nn.functional.conv1d(x, w, padding=padding),
+             [randn((3, 2, 11), seed=10), randn((4, 2, kernel), seed=11)], "float64")
