@@ -213,7 +213,9 @@ cdef class ConvolutionBackward0(Node):
         g = compute_array(g).astype(W.dtype, copy=False).reshape(N, Cout, L)
         cdef bint want_x = self.next0 is not None, want_w = self.next1 is not None
         cdef cnp.ndarray gx = zeros_of(self.input_shape, W) if want_x else None
-        cdef cnp.ndarray gw = np.zeros((G, Cout // G, block), dtype=W.dtype) if want_w else None
+        # made in the weight's own shape: an array that owns its memory becomes .grad as it is
+        cdef cnp.ndarray gw_owner = np.zeros(self.user_weight_shape, dtype=W.dtype) if want_w else None
+        cdef cnp.ndarray gw = gw_owner.reshape(G, Cout // G, block) if want_w else None
         cdef cnp.ndarray W_t = W.reshape(G, Cout // G, block).transpose(0, 2, 1)
         cdef cnp.ndarray g_cols = take_scratch((Cout, nc * L), W.dtype)
         cdef cnp.ndarray cols = take_scratch((G, block, nc * L), W.dtype)
@@ -239,7 +241,7 @@ cdef class ConvolutionBackward0(Node):
         if want_x:
             self.out0 = self.user_input_gradient(gx)
         if want_w:
-            self.out1 = gw.reshape(self.user_weight_shape).astype(self.weight_dtype, copy=False)
+            self.out1 = gw_owner.astype(self.weight_dtype, copy=False)
         if self.num_inputs == 3 and self.next_rest[0] is not None:
             self.out_rest[0] = g.sum(axis=(0, 2)).astype(self.weight_dtype, copy=False)
         return 0
