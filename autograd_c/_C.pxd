@@ -32,6 +32,9 @@ cdef class Tensor:
     cdef PyObject *accumulator_            # borrowed: this leaf's AccumulateGrad, or NULL.
                                            # The accumulator owns the tensor and clears this
                                            # pointer when it dies, so it is never dangling.
+    cdef object leaf_hooks                 # a leaf's register_hook functions (an OrderedDict),
+                                           # kept here because its accumulator may come and go
+    cdef object post_accumulate_hooks      # a leaf's register_post_accumulate_grad_hook ones
     cdef object __weakref__
 
     cdef set_requires_grad(self, bint value, bint from_method)
@@ -75,6 +78,12 @@ cdef class Node:
     cdef bint released                     # released after a backward without retain_graph
 
     cdef object retained                   # weak reference to a tensor that retains its grad
+
+    # Hooks, each None or an OrderedDict (handle id -> function); None costs the engine nothing.
+    cdef object tensor_hooks               # register_hook of the (non-leaf) tensor this node made
+    cdef object pre_hooks                  # register_prehook: fn(grad_outputs)
+    cdef object post_hooks                 # register_hook: fn(grad_inputs, grad_outputs)
+    cdef object metadata_                  # the dict `metadata` returns, made on first use
 
     cdef int apply(self, cnp.ndarray grad) except -1
     cdef void release(self)

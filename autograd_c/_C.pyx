@@ -24,6 +24,7 @@ from libc.math cimport isnan
 import math
 import warnings
 import weakref
+from collections import OrderedDict
 
 import numpy as np
 

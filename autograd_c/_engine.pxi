@@ -171,7 +171,21 @@ cdef class Node:
 
     @property
     def metadata(self):
-        return {}
+        if self.metadata_ is None:
+            self.metadata_ = {}
+        return self.metadata_
+
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) after this node ran; may return new grad_inputs."""
+        if self.post_hooks is None:
+            self.post_hooks = OrderedDict()
+        return add_hook(self.post_hooks, fn)
+
+    def register_prehook(self, fn):
+        """fn(grad_outputs) before this node runs; may return new grad_outputs."""
+        if self.pre_hooks is None:
+            self.pre_hooks = OrderedDict()
+        return add_hook(self.pre_hooks, fn)
 
     def __repr__(self):
         return "<%s object at %#x>" % (self.name().rpartition("::")[2], id(self))
@@ -191,6 +205,9 @@ cdef class AccumulateGrad(Node):
     cdef int apply(self, cnp.ndarray grad) except -1:
         cdef Tensor var = self.variable
         cdef Tensor old = var.grad_
+        if var.leaf_hooks:
+            grad = run_tensor_hooks(var.leaf_hooks, grad)
+            self.grad_in_owned = False        # a hook may have kept it, or returned its own
         if old is None:
             # When the engine held the only reference (grad_in_owned, set just before this call)
             # and the array owns its memory, nobody else can see it: it becomes .grad as it is.
@@ -201,6 +218,9 @@ cdef class AccumulateGrad(Node):
             var.grad_ = new_tensor(grad)
         else:
             accumulate_into(old.array, grad)
+        if var.post_accumulate_hooks:
+            for hook in tuple(var.post_accumulate_hooks.values()):
+                hook(var)
         return 0
 
     def name(self):
@@ -369,13 +389,15 @@ cdef int run_backward(list roots, list root_grads, bint retain_graph) except -1:
         node.stack_next = None
         grad = node.grad_in
         node.grad_in = None
+        node.check_saved()
+        if node.tensor_hooks or node.pre_hooks or node.retained is not None:
+            grad = run_pre_hooks(node, grad)
         # Now `grad` is the engine's only reference iff its count is 1: apply() may keep it.
         node.grad_in_owned = grad is not None and Py_REFCNT(grad) == 1
-        node.check_saved()
-        if node.retained is not None:
-            keep_retained_grad(node, grad)
         if grad is not None:
             node.apply(<cnp.ndarray>grad)
+            if node.post_hooks:
+                run_post_hooks(node, grad)
         grad = None
         for i in range(node.num_inputs):
             e = node.edge(i)
@@ -401,8 +423,191 @@ cdef keep_retained_grad(Node node, object grad):
         accumulate_into((<Tensor>t.grad_).array, <cnp.ndarray>grad)
 
 
-def _run_backward(tuple tensors, tuple grads, bint retain_graph):
-    """The engine's entry: tensors[i] receives grads[i] (a Tensor or None for implicit)."""
+# -- hooks ------------------------------------------------------------------------------------
+#
+# In torch's order: the hooks of the tensor a node made (which may replace its gradient), then
+# retain_grad (which sees the replaced gradient), then the node's pre-hooks; after apply() the
+# node's post-hooks, which may replace the gradients it sends on. A leaf's hooks run in its
+# AccumulateGrad, before the sum into .grad. Hooks see Tensors; the engine keeps ndarrays.
+
+cdef object hook_result(object value, object current, str what):
+    """The array of a hook's return value, or `current` when the hook returned None."""
+    if value is None:
+        return current
+    if not isinstance(value, Tensor):
+        raise TypeError("expected Tensor or None (got %s) from %s" % (type(value).__name__, what))
+    return (<Tensor>value).array
+
+
+cdef object run_tensor_hooks(object hooks, object grad):
+    for hook in tuple(hooks.values()):
+        grad = hook_result(hook(new_tensor(grad)), grad, "a tensor hook")
+    return grad
+
+
+cdef object run_pre_hooks(Node node, object grad):
+    if grad is None:
+        return None
+    if node.tensor_hooks:
+        grad = run_tensor_hooks(node.tensor_hooks, grad)
+    if node.retained is not None:
+        keep_retained_grad(node, grad)
+    if node.pre_hooks:
+        for hook in tuple(node.pre_hooks.values()):
+            result = hook((new_tensor(grad),))
+            if result is not None:
+                grad = hook_result(result[0], grad, "a node pre-hook")
+    return grad
+
+
+cdef run_post_hooks(Node node, object grad):
+    cdef int i
+    cdef tuple grad_outputs = (new_tensor(grad),)
+    grad_inputs = []
+    for i in range(node.num_inputs):
+        g = node.out0 if i == 0 else (node.out1 if i == 1 else node.out_rest[i - 2])
+        grad_inputs.append(None if g is None else new_tensor(g))
+    for hook in tuple(node.post_hooks.values()):
+        result = hook(tuple(grad_inputs), grad_outputs)
+        if result is None:
+            continue
+        if len(result) != node.num_inputs:
+            raise RuntimeError("hook '%s' has returned an incorrect number of values (got %d, "
+                               "but expected %d)" % (getattr(hook, "__name__", "hook"),
+                                                     len(result), node.num_inputs))
+        grad_inputs = list(result)
+        for i in range(node.num_inputs):
+            g = hook_result(grad_inputs[i], None, "a node hook") if grad_inputs[i] is not None else None
+            if i == 0:
+                node.out0 = g
+            elif i == 1:
+                node.out1 = g
+            else:
+                node.out_rest[i - 2] = g
+
+
+cdef object add_hook(object holder_dict, object fn):
+    """Register fn in an OrderedDict of hooks; returns (dict, handle)."""
+    from autograd_c.utils.hooks import RemovableHandle
+    handle = RemovableHandle(holder_dict)
+    holder_dict[handle.id] = fn
+    return handle
+
+
+# -- a pass toward chosen tensors (autograd.grad, backward(inputs=...)) ------------------------
+#
+# Only nodes from which some target can be reached run, so the part of the graph that leads
+# elsewhere costs nothing and keeps its saved values. Whether a node leads to a target is
+# decided in reverse topological order: a node is needed when it is a target or one of its
+# edges leads to a needed node. Every edge into a needed node then comes from a needed node,
+# so the dependency counts over needed nodes alone let Kahn's algorithm run as in a full pass.
+# A target's gradient is captured when it is complete (after the tensor's hooks). The target
+# itself runs only to reach a further target, or (backward(inputs=...)) to accumulate a leaf.
+
+cdef list topological_order(list roots, Py_ssize_t pass_id):
+    """Every node reachable from roots, each after all nodes with an edge into it."""
+    cdef Node node, e
+    cdef int i
+    cdef dict remaining = {}
+    cdef list order = [], stack = []
+    for node in roots:
+        count_dependencies(node, pass_id)
+    for node in roots:
+        if node.dependencies == 0 and node not in remaining:
+            remaining[node] = 0
+            stack.append(node)
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for i in range(node.num_inputs):
+            e = node.edge(i)
+            if e is None:
+                continue
+            left = remaining.get(e, e.dependencies) - 1
+            remaining[e] = left
+            if left == 0:
+                stack.append(e)
+    return order
+
+
+cdef list run_backward_to(list roots, list root_grads, bint retain_graph, list targets,
+                          bint accumulate):
+    """A pass that returns the gradient reaching each node of `targets` (None if none does)."""
+    global _pass_counter
+    _pass_counter += 1
+    cdef Py_ssize_t pass_id = _pass_counter
+    cdef Node node, e
+    cdef int i
+    cdef list order = topological_order(roots, pass_id)
+    cdef dict slots = {}
+    for i in range(len(targets)):
+        if targets[i] is not None:
+            slots.setdefault(targets[i], []).append(i)
+    cdef set needed = set(), runs = set()
+    for node in reversed(order):
+        for i in range(node.num_inputs):
+            e = node.edge(i)
+            if e is not None and e in needed:
+                runs.add(node)
+                break
+        if node in runs or node in slots:
+            needed.add(node)
+        if accumulate and node in slots and isinstance(node, AccumulateGrad):
+            runs.add(node)
+    for node in order:
+        node.dependencies = 0
+    for node in runs:
+        for i in range(node.num_inputs):
+            e = node.edge(i)
+            if e is not None and e in needed:
+                e.dependencies += 1
+    cdef list captured = [None] * len(targets)
+    cdef list ready = []
+    for i in range(len(roots)):
+        if roots[i] in needed:
+            deliver(<Node>roots[i], root_grads[i])
+    for node in roots:
+        if node in needed and node.dependencies == 0:
+            node.dependencies = -1
+            ready.append(node)
+    while ready:
+        node = ready.pop()
+        grad = node.grad_in
+        node.grad_in = None
+        if node in runs:
+            node.check_saved()
+        if node.tensor_hooks or node.pre_hooks or node.retained is not None:
+            grad = run_pre_hooks(node, grad)
+        if grad is not None and node in slots:
+            for i in slots[node]:
+                captured[i] = grad
+        if grad is None or node not in runs:
+            continue
+        node.grad_in_owned = Py_REFCNT(grad) == 1
+        node.apply(<cnp.ndarray>grad)
+        if node.post_hooks:
+            run_post_hooks(node, grad)
+        grad = None
+        for i in range(node.num_inputs):
+            e = node.edge(i)
+            g = node.take_output(i)
+            if e is None or e not in needed:
+                continue
+            deliver(e, g)
+            e.dependencies -= 1
+            if e.dependencies == 0:
+                ready.append(e)
+        if not retain_graph:
+            node.release()
+    return captured
+
+
+def _run_backward(tuple tensors, tuple grads, bint retain_graph, tuple inputs=None,
+                  bint accumulate=True):
+    """The engine's entry: tensors[i] receives grads[i] (a Tensor or None for implicit).
+    With `inputs`, only the graph leading to them runs and the gradient reaching each is
+    returned (arrays, None where none arrives); leaves among them accumulate into .grad only
+    when `accumulate`."""
     cdef Tensor t
     cdef list roots = [], root_grads = []
     cdef Node root
@@ -430,4 +635,8 @@ def _run_backward(tuple tensors, tuple grads, bint retain_graph):
         root = edge_to(t)
         roots.append(root)
         root_grads.append(garr)
-    run_backward(roots, root_grads, retain_graph)
+    if inputs is None:
+        run_backward(roots, root_grads, retain_graph)
+        return None
+    cdef list targets = [edge_to(<Tensor?>x) for x in inputs]
+    return run_backward_to(roots, root_grads, retain_graph, targets, accumulate)

@@ -117,6 +117,30 @@ cdef class Tensor:
     def retains_grad(self):
         return self.retain_ref is not None
 
+    def register_hook(self, hook):
+        """hook(grad) runs when this tensor's gradient is computed; a Tensor it returns
+        replaces the gradient. Returns a handle whose remove() unregisters it."""
+        if not self.needs_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn_ is None:
+            if self.leaf_hooks is None:
+                self.leaf_hooks = OrderedDict()
+            return add_hook(self.leaf_hooks, hook)
+        if self.grad_fn_.tensor_hooks is None:
+            self.grad_fn_.tensor_hooks = OrderedDict()
+        return add_hook(self.grad_fn_.tensor_hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor) runs after a leaf's gradient was summed into its .grad."""
+        if not self.needs_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn_ is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if self.post_accumulate_hooks is None:
+            self.post_accumulate_hooks = OrderedDict()
+        return add_hook(self.post_accumulate_hooks, hook)
+
     @property
     def data(self):
         """A detached tensor sharing storage (but not the version counter, as in torch)."""

@@ -1,10 +1,12 @@
-"""autograd_c.autograd: backward, Variable, grad modes and gradient checking."""
-from autograd_c import _C
+"""autograd_c.autograd: backward, grad, Variable, grad modes and gradient checking."""
+import numpy as np
+
+from autograd_c import _C, _creation
 from autograd_c._C import Tensor, is_grad_enabled
 from autograd_c.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
 from autograd_c.autograd.gradcheck import GradcheckError, gradcheck
 
-__all__ = ["Variable", "backward", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
+__all__ = ["Variable", "backward", "grad", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled"]
 
 
@@ -23,20 +25,83 @@ def _as_tuple(x):
     return tuple(x)
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
-             grad_variables=None, inputs=None):
-    """Accumulate into each leaf's .grad the gradient of sum(<tensors[i], grad_tensors[i]>)."""
+def _gradient_pairs(outputs, grad_outputs):
+    outputs = _as_tuple(outputs)
+    grads = _as_tuple(grad_outputs)
+    if grads is None:
+        grads = (None,) * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError("got %d tensors and %d gradients" % (len(outputs), len(grads)))
+    return outputs, grads
+
+
+def _differentiated(inputs, fn):
+    """inputs as a tuple of Tensors that require grad, with torch's errors."""
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    elif not isinstance(inputs, (tuple, list)):
+        raise TypeError("%r object is not iterable" % type(inputs).__name__)
+    inputs = tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `%s()` cannot be empty." % fn)
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            raise TypeError("%s(): inputs must be Tensors, got %s" % (fn, type(x).__name__))
+        if not x.requires_grad and fn == "grad":
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    return inputs
+
+
+def _no_create_graph(create_graph):
     if create_graph:
         raise NotImplementedError("create_graph=True (gradients of gradients) is not supported "
                                   "yet")
-    if inputs is not None:
-        raise NotImplementedError("backward(inputs=...) is not supported yet")
-    tensors = _as_tuple(tensors)
-    grads = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
-    if grads is None:
-        grads = (None,) * len(tensors)
-    if len(grads) != len(tensors):
-        raise RuntimeError("got %d tensors and %d gradients" % (len(tensors), len(grads)))
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """Accumulate into each leaf's .grad the gradient of sum(<tensors[i], grad_tensors[i]>);
+    with `inputs`, into theirs only (non-leaf ones included), running only the graph that
+    leads to them."""
+    _no_create_graph(create_graph)
+    tensors, grads = _gradient_pairs(tensors, grad_tensors if grad_tensors is not None
+                                     else grad_variables)
     if retain_graph is None:
         retain_graph = create_graph
-    _C._run_backward(tensors, grads, bool(retain_graph))
+    if inputs is None:
+        _C._run_backward(tensors, grads, bool(retain_graph))
+        return
+    inputs = _differentiated(inputs, "backward")
+    for x in inputs:
+        x.retain_grad()         # as torch: a non-leaf input keeps its gradient in .grad
+    _C._run_backward(tensors, grads, bool(retain_graph), inputs, True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of sum(<outputs[i], grad_outputs[i]>) with respect to each of `inputs`,
+    as a tuple, without touching any .grad. Only the graph that leads to `inputs` runs."""
+    _no_create_graph(create_graph)
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched=True is not supported")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    outputs, grads = _gradient_pairs(outputs, grad_outputs)
+    inputs = _differentiated(inputs, "grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = _C._run_backward(outputs, grads, bool(retain_graph), inputs, False)
+    result = []
+    for i, (x, g) in enumerate(zip(inputs, captured)):
+        if g is not None:
+            result.append(_C._from_array(np.array(g, copy=True)))
+        elif not allow_unused:
+            raise RuntimeError("The differentiated Tensor at index %d appears to not have been "
+                               "used in the graph. Set allow_unused=True if this is the desired "
+                               "behavior." % i)
+        else:
+            result.append(_creation.zeros_like(x) if materialize_grads else None)
+    return tuple(result)

@@ -1,4 +1,5 @@
-"""Helpers around the core: `data` holds datasets, samplers and the DataLoader."""
-from autograd_c.utils import data
+"""Helpers around the core: `data` holds datasets, samplers and the DataLoader; `hooks` the
+handles that register_*hook methods return."""
+from autograd_c.utils import data, hooks
 
-__all__ = ["data"]
+__all__ = ["data", "hooks"]

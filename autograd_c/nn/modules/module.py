@@ -8,6 +8,7 @@ from autograd_c import _creation
 from autograd_c._C import Tensor
 from autograd_c.autograd import no_grad
 from autograd_c.nn.parameter import Parameter
+from autograd_c.utils.hooks import RemovableHandle
 
 
 def _addindent(s_, num_spaces):
@@ -28,25 +29,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by the register_*_hook methods; `remove()` unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict):
-        self._hooks_dict = hooks_dict
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self):
-        self._hooks_dict.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args):
-        self.remove()
 
 
 def _type_name(value):
