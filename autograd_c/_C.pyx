@@ -15,6 +15,7 @@ so that a Tensor method, the op it delegates to and the node that op records are
     _ops_nn.pxi         convolution, pooling and batch normalization
     _ops_loss.pxi       nll_loss (what cross_entropy reduces to)
     _ops_optim.pxi      fused SGD and Adam steps over a param group
+    _function.pxi       the nodes of user-defined autograd Functions
 """
 cimport cython
 cimport numpy as cnp
@@ -45,6 +46,7 @@ include "_ops_inplace.pxi"
 include "_ops_nn.pxi"
 include "_ops_loss.pxi"
 include "_ops_optim.pxi"
+include "_function.pxi"
 
 
 # -- grad mode: a thread-local flag in C (csrc/grad_mode.c) ---------------------------------

@@ -3,10 +3,12 @@ import numpy as np
 
 from autograd_c import _C, _creation
 from autograd_c._C import Tensor, is_grad_enabled
+from autograd_c.autograd.function import Function, FunctionCtx, once_differentiable
 from autograd_c.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
 from autograd_c.autograd.gradcheck import GradcheckError, gradcheck
 
-__all__ = ["Variable", "backward", "grad", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
+__all__ = ["Variable", "Function", "FunctionCtx", "once_differentiable", "backward", "grad",
+           "gradcheck", "GradcheckError", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled"]
 
 
