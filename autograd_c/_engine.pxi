@@ -430,33 +430,64 @@ cdef keep_retained_grad(Node node, object grad):
 # node's post-hooks, which may replace the gradients it sends on. A leaf's hooks run in its
 # AccumulateGrad, before the sum into .grad. Hooks see Tensors; the engine keeps ndarrays.
 
-cdef object hook_result(object value, object current, str what):
-    """The array of a hook's return value, or `current` when the hook returned None."""
-    if value is None:
-        return current
+cdef str hook_name(object hook):
+    return getattr(hook, "__name__", type(hook).__name__)
+
+
+cdef object replacement(object hook, object value, cnp.ndarray grad):
+    """The array of a Tensor a hook returned in place of `grad`: same size and type, as torch
+    requires."""
     if not isinstance(value, Tensor):
-        raise TypeError("expected Tensor or None (got %s) from %s" % (type(value).__name__, what))
-    return (<Tensor>value).array
+        raise TypeError("expected Variable, but hook returned '%s'" % type(value).__name__)
+    cdef Tensor after = <Tensor>value
+    if not same_shape(after.array, grad):
+        raise RuntimeError("hook '%s' has changed the size of value" % hook_name(hook))
+    if cnp.PyArray_TYPE(after.array) != cnp.PyArray_TYPE(grad):
+        raise RuntimeError("hook '%s' has changed the type of value (was %s got %s)"
+                           % (hook_name(hook), new_tensor(grad).type(), after.type()))
+    return after.array
 
 
 cdef object run_tensor_hooks(object hooks, object grad):
+    """Each hook in turn on the gradient; a Tensor it returns replaces the gradient."""
     for hook in tuple(hooks.values()):
-        grad = hook_result(hook(new_tensor(grad)), grad, "a tensor hook")
+        value = hook(new_tensor(grad))
+        if value is not None:
+            grad = replacement(hook, value, grad)
     return grad
 
 
-cdef object run_pre_hooks(Node node, object grad):
+cdef object run_tensor_pre_hooks(Node node, object grad):
+    """The hooks of the tensor this node made, then retain_grad, which sees their result."""
     if grad is None:
         return None
     if node.tensor_hooks:
         grad = run_tensor_hooks(node.tensor_hooks, grad)
     if node.retained is not None:
         keep_retained_grad(node, grad)
-    if node.pre_hooks:
-        for hook in tuple(node.pre_hooks.values()):
-            result = hook((new_tensor(grad),))
-            if result is not None:
-                grad = hook_result(result[0], grad, "a node pre-hook")
+    return grad
+
+
+cdef object run_node_pre_hooks(Node node, object grad):
+    """register_prehook functions: each gets (grad,) and may return a replacement tuple."""
+    for hook in tuple(node.pre_hooks.values()):
+        result = hook((new_tensor(grad),))
+        if result is None:
+            continue
+        if not isinstance(result, tuple):
+            raise TypeError("expected tuple, but hook returned '%s'" % type(result).__name__)
+        if len(result) != 1:
+            raise RuntimeError("hook '%s' has returned an incorrect number of values (got %d, "
+                               "but expected 1)" % (hook_name(hook), len(result)))
+        if result[0] is not None:
+            grad = replacement(hook, result[0], grad)
+    return grad
+
+
+cdef object run_pre_hooks(Node node, object grad):
+    grad = run_tensor_pre_hooks(node, grad)
+    if grad is not None and node.pre_hooks:
+        grad = run_node_pre_hooks(node, grad)
     return grad
 
 
@@ -475,9 +506,15 @@ cdef run_post_hooks(Node node, object grad):
             raise RuntimeError("hook '%s' has returned an incorrect number of values (got %d, "
                                "but expected %d)" % (getattr(hook, "__name__", "hook"),
                                                      len(result), node.num_inputs))
+        for i in range(node.num_inputs):
+            if grad_inputs[i] is None and result[i] is not None:
+                raise RuntimeError("can't replace a None gradient with a non-None value")
         grad_inputs = list(result)
         for i in range(node.num_inputs):
-            g = hook_result(grad_inputs[i], None, "a node hook") if grad_inputs[i] is not None else None
+            if grad_inputs[i] is not None and not isinstance(grad_inputs[i], Tensor):
+                raise TypeError("expected Variable, but hook returned '%s'"
+                                % type(grad_inputs[i]).__name__)
+            g = (<Tensor>grad_inputs[i]).array if grad_inputs[i] is not None else None
             if i == 0:
                 node.out0 = g
             elif i == 1:
@@ -576,13 +613,20 @@ cdef list run_backward_to(list roots, list root_grads, bint retain_graph, list t
         node.grad_in = None
         if node in runs:
             node.check_saved()
-        if node.tensor_hooks or node.pre_hooks or node.retained is not None:
-            grad = run_pre_hooks(node, grad)
+        if node.tensor_hooks or node.retained is not None:
+            grad = run_tensor_pre_hooks(node, grad)
         if grad is not None and node in slots:
+            if node not in runs and isinstance(node, AccumulateGrad):
+                # not accumulated, but the leaf's own hooks still shape what grad() returns
+                leaf_hooks = (<AccumulateGrad>node).variable.leaf_hooks
+                if leaf_hooks:
+                    grad = run_tensor_hooks(leaf_hooks, grad)
             for i in slots[node]:
                 captured[i] = grad
         if grad is None or node not in runs:
             continue
+        if node.pre_hooks:
+            grad = run_node_pre_hooks(node, grad)
         node.grad_in_owned = Py_REFCNT(grad) == 1
         node.apply(<cnp.ndarray>grad)
         if node.post_hooks:

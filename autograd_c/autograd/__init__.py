@@ -48,7 +48,8 @@ def _differentiated(inputs, fn):
         raise RuntimeError("`inputs` argument to `%s()` cannot be empty." % fn)
     for x in inputs:
         if not isinstance(x, Tensor):
-            raise TypeError("%s(): inputs must be Tensors, got %s" % (fn, type(x).__name__))
+            raise RuntimeError("all inputs have to be Tensors or GradientEdges, but got %s"
+                               % type(x).__name__)
         if not x.requires_grad and fn == "grad":
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     return inputs
@@ -92,6 +93,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if allow_unused is None:
         allow_unused = materialize_grads
     outputs, grads = _gradient_pairs(outputs, grad_outputs)
+    for i, out in enumerate(outputs):     # torch checks the outputs first
+        if isinstance(out, Tensor) and not out.requires_grad:
+            raise RuntimeError("element %d of tensors does not require grad and does not have a "
+                               "grad_fn" % i)
     inputs = _differentiated(inputs, "grad")
     if retain_graph is None:
         retain_graph = create_graph
