@@ -395,7 +395,10 @@ cdef int run_backward(list roots, list root_grads, bint retain_graph) except -1:
         # Now `grad` is the engine's only reference iff its count is 1: apply() may keep it.
         node.grad_in_owned = grad is not None and Py_REFCNT(grad) == 1
         if grad is not None:
-            node.apply(<cnp.ndarray>grad)
+            if anomaly_enabled:
+                apply_watched(node, <cnp.ndarray>grad)
+            else:
+                node.apply(<cnp.ndarray>grad)
             if node.post_hooks:
                 run_post_hooks(node, grad)
         grad = None
@@ -421,6 +424,71 @@ cdef keep_retained_grad(Node node, object grad):
         t.grad_ = new_tensor(cnp.PyArray_NewCopy(<cnp.ndarray>grad, cnp.NPY_CORDER))
     else:
         accumulate_into((<Tensor>t.grad_).array, <cnp.ndarray>grad)
+
+
+# -- anomaly mode ------------------------------------------------------------------------------
+#
+# With anomaly detection on, every node recorded keeps the Python stack of the forward call that
+# made it (in metadata["traceback_"], as torch keeps it), and the engine runs each node through
+# apply_watched: an error in a node's backward first warns with that forward stack, and with
+# check_nan a NaN in any gradient the node produced is an error naming the node. Off, the engine
+# tests one flag per node.
+
+cdef bint anomaly_enabled = False
+cdef bint anomaly_check_nan = True
+
+
+def _set_anomaly(bint enabled, bint check_nan):
+    global anomaly_enabled, anomaly_check_nan
+    anomaly_enabled = enabled
+    anomaly_check_nan = check_nan
+
+
+def _anomaly_state():
+    return anomaly_enabled, anomaly_check_nan
+
+
+cdef void remember_forward_stack(Node node) noexcept:
+    """Keep the forward call's stack on the node (anomaly mode only)."""
+    try:
+        import traceback
+        if node.metadata_ is None:
+            node.metadata_ = {}
+        node.metadata_["traceback_"] = traceback.format_stack()  # the user's frames: the op is C
+    except Exception:
+        pass
+
+
+cdef warn_forward_stack(Node node):
+    stack = node.metadata_.get("traceback_") if node.metadata_ is not None else None
+    if stack is None:
+        warnings.warn("Error detected in %s. No forward pass information available. Enable "
+                      "detect anomaly during forward pass for more information." % node.name(),
+                      stacklevel=2)
+        return
+    warnings.warn("Error detected in %s. Traceback of forward call that caused the error:\n%s"
+                  % (node.name(), "".join(stack)), stacklevel=2)
+
+
+cdef int apply_watched(Node node, cnp.ndarray grad) except -1:
+    try:
+        node.apply(grad)
+        if anomaly_check_nan:
+            check_outputs_for_nan(node)
+    except BaseException:
+        warn_forward_stack(node)
+        raise
+    return 0
+
+
+cdef check_outputs_for_nan(Node node):
+    cdef int i
+    for i in range(node.num_inputs):
+        g = node.out0 if i == 0 else (node.out1 if i == 1 else node.out_rest[i - 2])
+        if (g is not None and (<cnp.ndarray>g).dtype.kind in "fc"
+                and np.isnan(<cnp.ndarray>g).any()):
+            raise RuntimeError("Function '%s' returned nan values in its %dth output."
+                               % (node.name(), i))
 
 
 # -- hooks ------------------------------------------------------------------------------------
@@ -628,7 +696,10 @@ cdef list run_backward_to(list roots, list root_grads, bint retain_graph, list t
         if node.pre_hooks:
             grad = run_node_pre_hooks(node, grad)
         node.grad_in_owned = Py_REFCNT(grad) == 1
-        node.apply(<cnp.ndarray>grad)
+        if anomaly_enabled:
+            apply_watched(node, <cnp.ndarray>grad)
+        else:
+            node.apply(<cnp.ndarray>grad)
         if node.post_hooks:
             run_post_hooks(node, grad)
         grad = None

@@ -144,6 +144,8 @@ def _function_node(ctx, backward_fn, str name, tuple args, tuple outputs):
     node.output_meta = [(shp((<Tensor>o).array), (<Tensor>o).array.dtype) for o in outputs]
     node.multi_output = len(outputs) > 1
     node.filed = [None] * len(outputs)
+    if anomaly_enabled:
+        remember_forward_stack(node)
     cdef Tensor out
     cdef OutputSlot slot
     cdef int i

@@ -11,6 +11,8 @@ cdef inline bint wants_grad(Tensor t):
 cdef inline void attach(Tensor out, Node node):
     out.grad_fn_ = node
     out.needs_grad = True
+    if anomaly_enabled:
+        remember_forward_stack(node)
 
 
 cdef Tensor record(Tensor out, str name, object rule, object ctx, tuple inputs, bint saves=False):
