@@ -357,7 +357,55 @@ cdef int count_dependencies(Node root, Py_ssize_t pass_id) except -1:
     return 0
 
 
+# A pass can start inside another: a checkpointed segment's backward recomputes its forward
+# and runs a pass over it while the outer pass waits. The two graphs share only the
+# AccumulateGrad nodes of leaves used in both, but the outer pass may have gradients waiting in
+# those (or have them on its ready stack). A nested pass therefore stashes the scratch of every
+# node it resets that belongs to a pass still running, and puts it back when it ends.
+
+cdef int pass_depth = 0                     # passes running, the innermost included
+cdef set running_pass_ids = set()
+cdef list scratch_stashes = []              # per running pass: (node, its scratch) pairs
+
+
+cdef void stash_scratch(Node node) noexcept:
+    try:
+        scratch_stashes[-1].append((node, node.epoch, node.dependencies, node.grad_in,
+                                    node.grad_in_owned, node.stack_next, node.out0, node.out1))
+    except Exception:
+        pass
+
+
+cdef void restore_scratch(list stash) noexcept:
+    cdef Node node
+    for entry in reversed(stash):
+        node = <Node>entry[0]
+        node.epoch, node.dependencies, node.grad_in = entry[1], entry[2], entry[3]
+        node.grad_in_owned, node.stack_next, node.out0, node.out1 = entry[4], entry[5], entry[6], entry[7]
+
+
+cdef Py_ssize_t begin_pass():
+    global _pass_counter, pass_depth
+    _pass_counter += 1
+    pass_depth += 1
+    running_pass_ids.add(_pass_counter)
+    scratch_stashes.append([])
+    return _pass_counter
+
+
+cdef void end_pass(Py_ssize_t pass_id) noexcept:
+    global pass_depth
+    try:
+        restore_scratch(scratch_stashes.pop())
+        running_pass_ids.discard(pass_id)
+    except Exception:
+        pass
+    pass_depth -= 1
+
+
 cdef inline void reset_scratch(Node node, Py_ssize_t pass_id):
+    if pass_depth > 1 and node.epoch in running_pass_ids:
+        stash_scratch(node)
     node.epoch = pass_id
     node.dependencies = 0
     node.grad_in = None
@@ -368,9 +416,15 @@ cdef inline void reset_scratch(Node node, Py_ssize_t pass_id):
 
 cdef int run_backward(list roots, list root_grads, bint retain_graph) except -1:
     """Backpropagate root_grads[i] (ndarrays) from roots[i] (Nodes) through the graph."""
-    global _pass_counter
-    _pass_counter += 1
-    cdef Py_ssize_t pass_id = _pass_counter
+    cdef Py_ssize_t pass_id = begin_pass()
+    try:
+        run_pass(roots, root_grads, retain_graph, pass_id)
+    finally:
+        end_pass(pass_id)
+    return 0
+
+
+cdef int run_pass(list roots, list root_grads, bint retain_graph, Py_ssize_t pass_id) except -1:
     cdef Node node, e, ready = None
     cdef object grad
     cdef int i
@@ -635,12 +689,28 @@ cdef list topological_order(list roots, Py_ssize_t pass_id):
     return order
 
 
+cdef int targeted_passes = 0                # autograd.grad / backward(inputs=) passes running
+
+
+def _in_targeted_pass():
+    return targeted_passes > 0
+
+
 cdef list run_backward_to(list roots, list root_grads, bint retain_graph, list targets,
                           bint accumulate):
     """A pass that returns the gradient reaching each node of `targets` (None if none does)."""
-    global _pass_counter
-    _pass_counter += 1
-    cdef Py_ssize_t pass_id = _pass_counter
+    global targeted_passes
+    cdef Py_ssize_t pass_id = begin_pass()
+    targeted_passes += 1
+    try:
+        return run_pass_to(roots, root_grads, retain_graph, targets, accumulate, pass_id)
+    finally:
+        targeted_passes -= 1
+        end_pass(pass_id)
+
+
+cdef list run_pass_to(list roots, list root_grads, bint retain_graph, list targets,
+                      bint accumulate, Py_ssize_t pass_id):
     cdef Node node, e
     cdef int i
     cdef list order = topological_order(roots, pass_id)
