@@ -9,6 +9,7 @@ from autograd_c._C import Tensor
 from autograd_c.autograd import no_grad
 from autograd_c.nn.parameter import Parameter
 from autograd_c.utils.hooks import RemovableHandle
+from autograd_c.nn.modules._backward_hooks import ModuleBackwardHooks
 
 
 def _addindent(s_, num_spaces):
@@ -54,6 +55,8 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
 
     def forward(self, *input):
         raise NotImplementedError(
@@ -474,18 +477,43 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output) when the gradients with respect to the module's outputs
+        are known; a tuple it returns replaces grad_output."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output) when the gradients with respect to the
+        module's positional inputs are known; a tuple it returns replaces grad_input."""
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
     def _call_impl(self, *args, **kwargs):
-        if not self._forward_pre_hooks and not self._forward_hooks:
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
+        backward_hooks = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            backward_hooks = ModuleBackwardHooks(self, args)
+            args = backward_hooks.wrap_inputs(args)
         result = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             hook_result = hook(self, args, result)
             if hook_result is not None:
                 result = hook_result
+        if backward_hooks is not None:
+            result = backward_hooks.wrap_outputs(result)
         return result
 
     __call__ = _call_impl
