@@ -115,3 +115,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         else:
             result.append(_creation.zeros_like(x) if materialize_grads else None)
     return tuple(result)
+
+
+from autograd_c.autograd import functional  # noqa: E402  (it uses grad, defined above)
