@@ -35,6 +35,7 @@ cdef class Tensor:
     cdef object leaf_hooks                 # a leaf's register_hook functions (an OrderedDict),
                                            # kept here because its accumulator may come and go
     cdef object post_accumulate_hooks      # a leaf's register_post_accumulate_grad_hook ones
+    cdef bint inference_                   # made in inference mode: never part of a graph
     cdef object __weakref__
 
     cdef set_requires_grad(self, bint value, bint from_method)

@@ -122,10 +122,25 @@ cdef inline void run_accumulate(int k, void *dst, const void *src, ag_size n) no
 
 # -- helpers shared by every family -----------------------------------------------------------
 
+# Inference mode: grad mode off, and every tensor made meanwhile is marked, so that autograd can
+# refuse it later (it has no version history worth trusting), as torch's inference tensors.
+cdef bint inference_enabled = False
+
+
+def _set_inference_mode(bint enabled):
+    global inference_enabled
+    inference_enabled = enabled
+
+
+def _inference_mode_enabled():
+    return inference_enabled
+
+
 cdef inline Tensor new_tensor(cnp.ndarray arr):
     """A leaf Tensor around arr, which it takes over as is."""
     cdef Tensor t = Tensor.__new__(Tensor)
     t.array = arr
+    t.inference_ = inference_enabled
     return t
 
 

@@ -28,8 +28,9 @@ from autograd_c._creation import (
 from autograd_c._creation import _legacy_type
 from autograd_c._tensor_str import get_printoptions, printoptions, set_printoptions
 from autograd_c import autograd, cuda
-from autograd_c.autograd import (enable_grad, is_anomaly_check_nan_enabled, is_anomaly_enabled,
-                                 no_grad, set_grad_enabled)
+from autograd_c.autograd import (enable_grad, inference_mode, is_anomaly_check_nan_enabled,
+                                 is_anomaly_enabled, is_inference_mode_enabled, no_grad,
+                                 set_grad_enabled)
 from autograd_c import nn, optim, utils, models, viz
 from autograd_c.serialization import save, load
 

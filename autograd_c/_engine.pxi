@@ -36,6 +36,12 @@ cdef enum:
     SAVED_OUTPUT = -1
     SAVED_UNUSED = -2
 
+INFERENCE_SAVED_MESSAGE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`.")
+
 SECOND_BACKWARD_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you "
@@ -108,6 +114,8 @@ cdef class Node:
 
     cdef save(self, int slot, Tensor t, int source):
         """Keep t's array for backward, and remember the version it had."""
+        if t.inference_:
+            raise RuntimeError(INFERENCE_SAVED_MESSAGE)
         cdef VersionCounter vc = counter_of(t)
         self.has_saved = True
         if slot == 0:

@@ -12,6 +12,11 @@ LEAF_INPLACE_MESSAGE = ("a leaf Variable that requires grad is being used in an 
 
 
 cdef check_inplace(Tensor self, bint other_requires_grad):
+    if self.inference_ and not inference_enabled:
+        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not "
+                           "allowed.You can make a clone to get a normal tensor before doing "
+                           "inplace update.See https://github.com/pytorch/rfcs/pull/17 for more "
+                           "details.")
     if not ag_grad_enabled():
         return
     if self.grad_fn_ is None and self.needs_grad:

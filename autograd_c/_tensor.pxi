@@ -53,6 +53,9 @@ cdef class Tensor:
             if not value:
                 raise RuntimeError(LEAF_ONLY_MESSAGE + DETACH_HINT)
             return
+        if value and self.inference_ and not inference_enabled:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         if value and not dtype_of_array(self.array).is_floating_point:
             raise RuntimeError(REQUIRES_GRAD_DTYPE_MESSAGE if from_method else
                                "only Tensors of floating point and complex dtype can require "
@@ -69,6 +72,9 @@ cdef class Tensor:
     @property
     def is_leaf(self):
         return self.grad_fn_ is None
+
+    def is_inference(self):
+        return self.inference_
 
     @property
     def grad_fn(self):

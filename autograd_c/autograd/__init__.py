@@ -6,12 +6,14 @@ from autograd_c._C import Tensor, is_grad_enabled
 from autograd_c.autograd.anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,
                                               is_anomaly_enabled, set_detect_anomaly)
 from autograd_c.autograd.function import Function, FunctionCtx, once_differentiable
-from autograd_c.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
+from autograd_c.autograd.grad_mode import (enable_grad, inference_mode, is_inference_mode_enabled,
+                                           no_grad, set_grad_enabled)
 from autograd_c.autograd.gradcheck import GradcheckError, gradcheck
 
 __all__ = ["Variable", "Function", "FunctionCtx", "once_differentiable", "backward", "grad",
            "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "is_anomaly_check_nan_enabled", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
+           "is_anomaly_check_nan_enabled", "inference_mode", "is_inference_mode_enabled",
+           "gradcheck", "GradcheckError", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled"]
 
 

@@ -2,7 +2,8 @@
 import functools
 import inspect
 
-from autograd_c._C import _set_grad_enabled, is_grad_enabled
+from autograd_c._C import (_inference_mode_enabled, _set_grad_enabled, _set_inference_mode,
+                           is_grad_enabled)
 
 
 class _GradModeSwitch:
@@ -92,3 +93,39 @@ class set_grad_enabled(_GradModeSwitch):
 
     def clone(self):
         return set_grad_enabled(self._target)
+
+
+class inference_mode:
+    """Like no_grad, and every tensor made inside is an inference tensor (is_inference()), which
+    autograd refuses to save for backward or to update in place outside this mode. With
+    mode=False inside it, tensors are made normal again. Works as a decorator too."""
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._previous = (is_grad_enabled(), _inference_mode_enabled())
+        if self.mode:
+            _set_grad_enabled(False)
+        _set_inference_mode(self.mode)
+
+    def __exit__(self, *exc):
+        _set_grad_enabled(self._previous[0])
+        _set_inference_mode(self._previous[1])
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+        return wrapped
+
+    def clone(self):
+        return inference_mode(self.mode)
+
+
+def is_inference_mode_enabled():
+    return _inference_mode_enabled()
