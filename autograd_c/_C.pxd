@@ -36,6 +36,9 @@ cdef class Tensor:
                                            # kept here because its accumulator may come and go
     cdef object post_accumulate_hooks      # a leaf's register_post_accumulate_grad_hook ones
     cdef bint inference_                   # made in inference mode: never part of a graph
+    cdef Py_ssize_t view_version           # a view: its storage's version when its grad_fn was
+                                           # made; another value means an in-place write since,
+                                           # so grad_fn is made again from the base (refresh_view)
     cdef object __weakref__
 
     cdef set_requires_grad(self, bint value, bint from_method)

@@ -292,6 +292,8 @@ cdef inline VersionCounter counter_of(Tensor t):
 
 cdef inline Node edge_to(Tensor t):
     """The node a gradient for t goes to: its grad_fn, its accumulator, or None."""
+    if t.base_ is not None and t.version_.value != t.view_version:
+        refresh_view(t)
     if t.grad_fn_ is not None:
         return t.grad_fn_
     if not t.needs_grad:

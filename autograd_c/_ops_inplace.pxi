@@ -12,6 +12,10 @@ LEAF_INPLACE_MESSAGE = ("a leaf Variable that requires grad is being used in an 
 
 
 cdef check_inplace(Tensor self, bint other_requires_grad):
+    if not cnp.PyArray_ISWRITEABLE(self.array):      # an expanded view: numpy made it read-only
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the tensor "
+                           "before performing the operation.")
     if self.inference_ and not inference_enabled:
         raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not "
                            "allowed.You can make a clone to get a normal tensor before doing "
@@ -27,10 +31,11 @@ cdef check_inplace(Tensor self, bint other_requires_grad):
     if base.grad_fn_ is None and base.needs_grad:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
-    if base.needs_grad or other_requires_grad:
+    if (base.needs_grad or other_requires_grad) and view_region(self) is None:
         raise RuntimeError("an in-place operation on a view of a tensor that is part of an autograd "
-                           "graph is not supported; assign through the base tensor "
-                           "(x[index] = value) or use an out-of-place op")
+                           "graph is not supported when the base's storage is not contiguous; "
+                           "assign through the base tensor (x[index] = value) or use an "
+                           "out-of-place op")
 
 
 cdef inline bint requires_grad_of(object x):
@@ -51,6 +56,8 @@ cdef check_castable(dtype result, Tensor self):
 
 cdef Tensor snapshot(Tensor self):
     """A private copy of self's values that carries self's history."""
+    if self.base_ is not None and self.version_.value != self.view_version:
+        refresh_view(self)
     cdef Tensor snap = new_tensor(self.array.copy())
     snap.grad_fn_ = self.grad_fn_
     snap.needs_grad = self.needs_grad
@@ -64,6 +71,9 @@ cdef Tensor adopt(Tensor self, Tensor result):
                            % (shape_str(shp(self.array)), shape_str(shp(result.array))))
     np.copyto(self.array, result.array, casting="unsafe")
     bump_version(self)
+    if self.base_ is not None and result.grad_fn_ is not None:
+        write_through_view(self, result)
+        return self
     if result.grad_fn_ is not None:
         self.version_.writer = result.grad_fn_.name()
         self.grad_fn_ = result.grad_fn_
@@ -196,6 +206,89 @@ cdef Tensor copy_(Tensor self, object src):
     np.copyto(self.array, s.array, casting="unsafe")
     bump_version(self)
     return self
+
+
+# -- in-place writes through views -------------------------------------------------------------
+#
+# A view shares its base's storage, so an in-place op on the view changes the base too. Its
+# history is then rewritten as torch's CopySlices does: the base's new node takes the gradient
+# of the whole base, sends the part outside the view to the base's old history and the part
+# inside to the op's result. The view (and every older view of the same storage, whose version
+# no longer matches) gets a fresh node from the base, AsStridedBackward0, when next used.
+# Positions are the view's elements as flat indices into a C-contiguous base.
+
+cdef object view_region(Tensor view):
+    """The flat C-order index into the base of each element of `view`, or None when the base's
+    storage is not C-contiguous."""
+    cdef cnp.ndarray base = view.base_.array, v = view.array
+    if not cnp.PyArray_IS_C_CONTIGUOUS(base) or v.itemsize != base.itemsize:
+        return None
+    offset = (<char*>cnp.PyArray_DATA(v) - <char*>cnp.PyArray_DATA(base)) // base.itemsize
+    positions = np.arange(base.size, dtype=np.int64)
+    strides = tuple(s // base.itemsize * 8 for s in (<object>v).strides)
+    region = np.lib.stride_tricks.as_strided(positions[offset:] if base.size else positions,
+                                             shape=shp(v), strides=strides).reshape(-1)
+    return region.copy()
+
+
+def _copy_slices_rule(g, ctx):
+    region, view_shape = ctx
+    flat = np.ascontiguousarray(g).reshape(-1)
+    outside = flat.copy()
+    outside[region] = 0
+    return outside.reshape(g.shape), flat[region].reshape(view_shape)
+
+
+def _as_strided_rule(g, ctx):
+    region, base_shape = ctx
+    gx = np.zeros(math.prod(base_shape), dtype=g.dtype)
+    gx[region] = np.asarray(g).reshape(-1)
+    return gx.reshape(base_shape)
+
+
+cdef write_through_view(Tensor view, Tensor result):
+    """Rewrite the base's history after result's values were written into `view`."""
+    cdef Tensor base = view.base_
+    region = view_region(view)
+    if np.unique(region).size != region.size:
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the tensor "
+                           "before performing the operation.")
+    cdef Tensor old = new_tensor(base.array)          # stands for the base's history so far
+    old.grad_fn_, old.needs_grad = base.grad_fn_, base.needs_grad
+    base.grad_fn_ = rule_node("torch::autograd::CopySlices", _copy_slices_rule,
+                              (region, shp(view.array)), (old, result))
+    base.needs_grad = True
+    if base.retain_ref is not None:
+        base.grad_fn_.retained = base.retain_ref
+    view.view_version = -1                           # made again from the base when next used
+
+
+cdef RuleNode rule_node(str name, object rule, object ctx, tuple inputs):
+    """A node whatever the grad mode: these rewrite history that already exists."""
+    cdef RuleNode node = RuleNode.__new__(RuleNode)
+    node.name_, node.rule, node.ctx = name, rule, ctx
+    node.set_edges(inputs)
+    return node
+
+
+cdef void refresh_view(Tensor view):
+    """Give a view whose storage was written in place a node from its base's history."""
+    cdef Tensor base = view.base_
+    view.view_version = view.version_.value
+    if not base.needs_grad:
+        view.grad_fn_ = None
+        view.needs_grad = False
+        return
+    try:
+        region = view_region(view)
+        if region is None:
+            return
+        view.grad_fn_ = rule_node("AsStridedBackward0", _as_strided_rule,
+                                  (region, shp(base.array)), (base,))
+        view.needs_grad = True
+    except Exception:
+        pass
 
 
 cdef Tensor masked_fill_(Tensor self, object mask, object value):

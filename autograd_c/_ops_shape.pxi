@@ -6,6 +6,7 @@ cdef Tensor make_view(Tensor src, cnp.ndarray arr):
     cdef Tensor t = new_tensor(arr)
     t.version_ = counter_of(src)
     t.base_ = src.base_ if src.base_ is not None else src
+    t.view_version = t.version_.value
     return t
 
 

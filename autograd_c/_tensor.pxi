@@ -78,6 +78,8 @@ cdef class Tensor:
 
     @property
     def grad_fn(self):
+        if self.base_ is not None and self.version_.value != self.view_version:
+            refresh_view(self)
         return self.grad_fn_
 
     @property
