@@ -4,8 +4,16 @@
 
 # -- recording a node ---------------------------------------------------------------------------
 
+cdef inline bint tracked(Tensor t):
+    """t.needs_grad, first brought up to date for a view whose storage was written in place
+    since it was made (the write may have given its base a history)."""
+    if t.base_ is not None and t.version_.value != t.view_version:
+        refresh_view(t)
+    return t.needs_grad
+
+
 cdef inline bint wants_grad(Tensor t):
-    return t.needs_grad and ag_grad_enabled()
+    return tracked(t) and ag_grad_enabled()
 
 
 cdef inline void attach(Tensor out, Node node):
@@ -21,7 +29,7 @@ cdef Tensor record(Tensor out, str name, object rule, object ctx, tuple inputs, 
         return out
     cdef bint needed = False
     for x in inputs:
-        if isinstance(x, Tensor) and (<Tensor>x).needs_grad:
+        if isinstance(x, Tensor) and tracked(<Tensor>x):
             needed = True
             break
     if not needed:
@@ -388,8 +396,8 @@ cdef Tensor record_binary(int op, Tensor a, object other, Tensor out, double alp
     if not ag_grad_enabled():
         return out
     cdef bint other_tensor = isinstance(other, Tensor)
-    cdef bint a_grad = a.needs_grad
-    cdef bint b_grad = other_tensor and (<Tensor>other).needs_grad
+    cdef bint a_grad = tracked(a)
+    cdef bint b_grad = other_tensor and tracked(<Tensor>other)
     if not (a_grad or b_grad):
         return out
     cdef BinaryBackward node = BinaryBackward.__new__(BinaryBackward)

@@ -38,7 +38,7 @@ cdef class Tensor:
 
     @property
     def requires_grad(self):
-        return self.needs_grad
+        return tracked(self)
 
     @requires_grad.setter
     def requires_grad(self, value):

@@ -109,3 +109,28 @@ def test_writes_without_grad_leave_views_plain():
     v = x[0]
     v.add_(1)
     assert v.grad_fn is None and not v.requires_grad and x.tolist()[0] == [1.0, 1.0, 1.0]
+
+
+def gains_history(lib):
+    """x needs no grad until a write gives part of it y's history; v was made before."""
+    x = lib.zeros(3)
+    v = x[0:2]
+    y = lib.tensor([1.0, 2.0], requires_grad=True)
+    w = lib.ones(1, requires_grad=True)
+    x[0:2] = y
+    loss = (v * 2).sum() + (w * 3).sum() + v.exp().sum()
+    loss.backward()
+    return v.requires_grad, y.grad.tolist()
+
+
+def test_a_view_sees_its_base_gain_a_history():
+    requires, grad = gains_history(ac)
+    assert requires
+    np.testing.assert_allclose(grad, [2 + np.exp(1.0), 2 + np.exp(2.0)], rtol=1e-6)
+
+
+@needs_torch
+def test_a_view_sees_its_base_gain_a_history_like_torch():
+    ours, theirs = gains_history(ac), gains_history(torch)
+    assert ours[0] == theirs[0]
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
