@@ -29,15 +29,15 @@ cdef Tensor mm_2d(Tensor a, Tensor b):
         raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (%dx%d and %dx%d)"
                            % (shp(A)[0], shp(A)[1], shp(B)[0], shp(B)[1]))
     cdef Tensor out = new_tensor(as_array(np.matmul(A, B)))
-    if not ag_grad_enabled() or not (a.needs_grad or b.needs_grad):
+    if not ag_grad_enabled() or not (tracked(a) or tracked(b)):
         return out
     cdef MmBackward0 node = MmBackward0.__new__(MmBackward0)
     node.num_inputs = 2
     node.next0 = edge_to(a)
     node.next1 = edge_to(b)
-    if a.needs_grad:
+    if tracked(a):
         node.save(1, b, 1)
-    if b.needs_grad:
+    if tracked(b):
         node.save(0, a, 0)
     attach(out, node)
     return out
@@ -263,17 +263,17 @@ def linear(input, weight, bias=None):
     if bias is not None:
         Y += (<Tensor>bias).array
     cdef Tensor out = new_tensor(Y)
-    cdef bint b_grad = bias is not None and (<Tensor>bias).needs_grad
-    if not ag_grad_enabled() or not (x.needs_grad or w.needs_grad or b_grad):
+    cdef bint b_grad = bias is not None and tracked(<Tensor>bias)
+    if not ag_grad_enabled() or not (tracked(x) or tracked(w) or b_grad):
         return out
     cdef Tensor wt = t(w)
     cdef AddmmBackward0 node = AddmmBackward0.__new__(AddmmBackward0)
     node.has_bias = bias is not None
     node.set_edges((bias, x, wt) if bias is not None else (x, wt))
     # as torch's addmm: x is kept for the weight's gradient, the weight for x's
-    if w.needs_grad:
+    if tracked(w):
         node.save(0, x, 1 if bias is not None else 0)
-    if x.needs_grad:
+    if tracked(x):
         node.save(1, w, 2 if bias is not None else 1)
     attach(out, node)
     return out

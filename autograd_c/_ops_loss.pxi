@@ -64,7 +64,7 @@ cdef cnp.ndarray class_weights(object weight, Py_ssize_t n_classes, object dtype
         raise RuntimeError("weight tensor should be defined either for all %d classes or no "
                            "classes but got weight tensor of shape: %s"
                            % (n_classes, list(shp(w.array))))
-    if w.needs_grad and ag_grad_enabled():
+    if tracked(w) and ag_grad_enabled():
         raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect "
                            "to argument 'weight'. This input cannot have requires_grad True.")
     return w.array.reshape(-1).astype(dtype, copy=False)

@@ -478,14 +478,14 @@ cdef Tensor conv_arrays(Tensor x, Tensor w, Tensor b, tuple stride, tuple paddin
         out_shape = (N, Cout, OW)
     out_arr = out_arr.reshape(out_shape).astype(x.array.dtype, copy=False)
     cdef Tensor out = new_tensor(out_arr)
-    if not ag_grad_enabled() or not (x.needs_grad or w.needs_grad or (b is not None and b.needs_grad)):
+    if not ag_grad_enabled() or not (tracked(x) or tracked(w) or (b is not None and tracked(b))):
         return out
     cdef ConvolutionBackward0 node = ConvolutionBackward0.__new__(ConvolutionBackward0)
     node.set_edges((x, w, b))
     node.win = win
     node.groups = groups
     node.weight = W
-    node.input = X if w.needs_grad else None
+    node.input = X if tracked(w) else None
     node.input_shape = shp(X)
     node.user_input_shape = shp(x.array)
     node.user_weight_shape = shp(w.array)
@@ -640,7 +640,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                 <int64_t *>cnp.PyArray_DATA(idx))
     cdef Tensor out = new_tensor(Y.astype(x.array.dtype, copy=False))
     cdef MaxPool2DWithIndicesBackward0 node
-    if ag_grad_enabled() and x.needs_grad:
+    if ag_grad_enabled() and tracked(x):
         node = MaxPool2DWithIndicesBackward0.__new__(MaxPool2DWithIndicesBackward0)
         node.set_edges((x,))
         node.win = win
@@ -708,7 +708,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                 cnp.PyArray_DATA(X), cnp.PyArray_DATA(Y))
     cdef Tensor out = new_tensor(Y.astype(x.array.dtype, copy=False))
     cdef AvgPool2DBackward0 node
-    if ag_grad_enabled() and x.needs_grad:
+    if ag_grad_enabled() and tracked(x):
         node = AvgPool2DBackward0.__new__(AvgPool2DBackward0)
         node.set_edges((x,))
         node.win = win
@@ -783,7 +783,7 @@ def adaptive_avg_pool2d(input, output_size):
                              cnp.PyArray_DATA(Y))
     cdef Tensor out = new_tensor(Y.astype(x.array.dtype, copy=False))
     cdef AdaptiveAvgPool2DBackward0 node
-    if ag_grad_enabled() and x.needs_grad:
+    if ag_grad_enabled() and tracked(x):
         node = AdaptiveAvgPool2DBackward0.__new__(AdaptiveAvgPool2DBackward0)
         node.set_edges((x,))
         node.win = win
@@ -954,9 +954,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                         <double *>cnp.PyArray_DATA(scale), <double *>cnp.PyArray_DATA(shift),
                         cnp.PyArray_DATA(Y))
     cdef Tensor out = new_tensor(Y.reshape(xs).astype(x.array.dtype, copy=False))
-    cdef bint w_grad = weight is not None and (<Tensor>weight).needs_grad
-    cdef bint b_grad = bias is not None and (<Tensor>bias).needs_grad
-    if not ag_grad_enabled() or not (x.needs_grad or w_grad or b_grad):
+    cdef bint w_grad = weight is not None and tracked(<Tensor>weight)
+    cdef bint b_grad = bias is not None and tracked(<Tensor>bias)
+    if not ag_grad_enabled() or not (tracked(x) or w_grad or b_grad):
         return out
     cdef NativeBatchNormBackward0 node = NativeBatchNormBackward0.__new__(NativeBatchNormBackward0)
     node.set_edges((x, weight, bias))

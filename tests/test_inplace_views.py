@@ -134,3 +134,17 @@ def test_a_view_sees_its_base_gain_a_history_like_torch():
     ours, theirs = gains_history(ac), gains_history(torch)
     assert ours[0] == theirs[0]
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
+
+
+def test_matmul_and_linear_see_a_gained_history():
+    x = ac.zeros(2, 3)
+    v = x[0:1]                                 # (1, 3), made before x needs grad
+    y = ac.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    x[0:1] = y
+    m = ac.ones(3, 2)                          # no other input requires grad
+    (v @ m).sum().backward()
+    assert y.grad.tolist() == [[2.0, 2.0, 2.0]]
+    y.grad = None
+    w = ac.ones(4, 3)
+    ac.nn.functional.linear(v, w).sum().backward()
+    assert y.grad.tolist() == [[4.0, 4.0, 4.0]]
