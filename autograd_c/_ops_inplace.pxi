@@ -39,7 +39,7 @@ cdef check_inplace(Tensor self, bint other_requires_grad):
 
 
 cdef inline bint requires_grad_of(object x):
-    return isinstance(x, Tensor) and (<Tensor>x).needs_grad
+    return isinstance(x, Tensor) and tracked(<Tensor>x)
 
 
 cdef inline void bump_version(Tensor t):
@@ -96,7 +96,7 @@ cdef Tensor inplace_binary(int op, Tensor self, object other, object alpha):
     if op == AG_DIV and rd.category != CAT_FLOAT:
         rd = default_float
     check_castable(rd, self)
-    if ag_grad_enabled() and (self.needs_grad or other_grad):
+    if ag_grad_enabled() and (tracked(self) or other_grad):
         return adopt(self, binary_op(op, snapshot(self), other, a))
     # the direct path: no graph, write into the array
     if isinstance(other, Tensor):
@@ -142,7 +142,7 @@ cdef Tensor clamp_(Tensor self, object lo, object hi):
     if rd.category > dtype_of_array(self.array).category:
         raise RuntimeError("result type %s can't be cast to the desired output type %s"
                            % (rd.legacy_name[:-6], dtype_word(self.array)))
-    if ag_grad_enabled() and (self.needs_grad or bounds_grad):
+    if ag_grad_enabled() and (tracked(self) or bounds_grad):
         return adopt(self, clamp(snapshot(self), lo, hi))
     np.copyto(self.array, (<Tensor>clamp(self.detach(), lo, hi)).array, casting="unsafe")
     bump_version(self)
@@ -152,7 +152,7 @@ cdef Tensor clamp_(Tensor self, object lo, object hi):
 cdef Tensor relu_(Tensor self):
     """In-place relu, recorded as torch's relu_ is: a ReluBackward0 node over the result."""
     check_inplace(self, False)
-    if ag_grad_enabled() and self.needs_grad:
+    if ag_grad_enabled() and tracked(self):
         return adopt(self, unary_op(AG_RELU, snapshot(self)))
     np.copyto(self.array, (<Tensor>unary_op(AG_RELU, self.detach())).array, casting="unsafe")
     bump_version(self)
@@ -180,7 +180,7 @@ cdef Tensor fill_(Tensor self, object value):
         raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with %d "
                            "dimensions." % (<Tensor>value).array.ndim)
     v = (<Tensor>value).array if isinstance(value, Tensor) else value
-    if ag_grad_enabled() and (self.needs_grad or value_grad):
+    if ag_grad_enabled() and (tracked(self) or value_grad):
         result = new_tensor(np.full(shp(self.array), v, dtype=self.array.dtype))
         record(result, "FillBackward0" if value_grad else "ZeroBackward0", _fill_rule,
                (shp(self.array), meta_of(value)), (snapshot(self), value))
@@ -197,9 +197,9 @@ def _copy_rule(g, ctx):
 
 cdef Tensor copy_(Tensor self, object src):
     cdef Tensor s = as_tensor_arg(src, "copy_")
-    check_inplace(self, s.needs_grad)
+    check_inplace(self, tracked(s))
     broadcast_check_into(self, s)
-    if ag_grad_enabled() and (self.needs_grad or s.needs_grad):
+    if ag_grad_enabled() and (tracked(self) or tracked(s)):
         result = new_tensor(np.broadcast_to(s.array, shp(self.array)).astype(self.array.dtype))
         record(result, "CopyBackwards", _copy_rule, meta_of(s), (snapshot(self), s))
         return adopt(self, result)
@@ -293,7 +293,7 @@ cdef void refresh_view(Tensor view):
 
 cdef Tensor masked_fill_(Tensor self, object mask, object value):
     check_inplace(self, requires_grad_of(value))
-    if ag_grad_enabled() and (self.needs_grad or requires_grad_of(value)):
+    if ag_grad_enabled() and (tracked(self) or requires_grad_of(value)):
         return adopt(self, masked_fill(snapshot(self), mask, value))
     result = masked_fill(self.detach(), mask, value)
     np.copyto(self.array, (<Tensor>result).array)
@@ -337,7 +337,7 @@ cdef setitem(Tensor self, object index, object value):
         v = value
     else:
         v = np.asarray(value)
-    if ag_grad_enabled() and (self.needs_grad or value_grad):
+    if ag_grad_enabled() and (tracked(self) or value_grad):
         new = self.array.copy()
         assign_index(new, comps, v)
         result = new_tensor(new)

@@ -148,3 +148,25 @@ def test_matmul_and_linear_see_a_gained_history():
     w = ac.ones(4, 3)
     ac.nn.functional.linear(v, w).sum().backward()
     assert y.grad.tolist() == [[4.0, 4.0, 4.0]]
+
+
+def writes_into_a_stale_view(lib):
+    x = lib.zeros(3)
+    v = x[0:2]                                 # made before x gains y's history
+    y = lib.tensor([1.0, 2.0], requires_grad=True)
+    x[0:2] = y
+    v[0] = 5.0                                 # overwrites y[0]'s value: its gradient is gone
+    v.mul_(2)
+    (x * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+    return x.tolist(), y.grad.tolist()
+
+
+def test_writes_into_a_stale_view():
+    values, grad = writes_into_a_stale_view(ac)
+    assert values == [10.0, 4.0, 0.0]
+    assert grad == [0.0, 4.0]
+
+
+@needs_torch
+def test_writes_into_a_stale_view_like_torch():
+    assert writes_into_a_stale_view(ac) == writes_into_a_stale_view(torch)
