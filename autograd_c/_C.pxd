@@ -93,6 +93,8 @@ cdef class Node:
     cdef void release(self)
     cdef Node edge(self, int i)
     cdef object take_output(self, int i)
+    cdef object output(self, int i)
+    cdef void set_output(self, int i, object g)
     cdef set_edges(self, tuple inputs)
     cdef save(self, int slot, Tensor t, int source)
     cdef int check_saved(self) except -1

@@ -81,17 +81,25 @@ cdef class Node:
         return <Node>self.next_rest[i - 2]
 
     cdef object take_output(self, int i):
-        cdef object g
-        if i == 0:
-            g = self.out0
-            self.out0 = None
-        elif i == 1:
-            g = self.out1
-            self.out1 = None
-        else:
-            g = self.out_rest[i - 2]
-            self.out_rest[i - 2] = None
+        cdef object g = self.output(i)
+        self.set_output(i, None)
         return g
+
+    cdef object output(self, int i):
+        """The gradient apply() produced for input i (None: none)."""
+        if i == 0:
+            return self.out0
+        if i == 1:
+            return self.out1
+        return self.out_rest[i - 2]
+
+    cdef void set_output(self, int i, object g):
+        if i == 0:
+            self.out0 = g
+        elif i == 1:
+            self.out1 = g
+        else:
+            self.out_rest[i - 2] = g
 
     cdef set_edges(self, tuple inputs):
         """Edges for a forward op of any arity; `inputs` holds Tensors (or non-tensors)."""
@@ -290,9 +298,14 @@ cdef inline VersionCounter counter_of(Tensor t):
     return t.version_
 
 
+cdef inline bint is_stale_view(Tensor t):
+    """t is a view whose storage was written in place since its grad_fn was made."""
+    return t.base_ is not None and t.version_.value != t.view_version
+
+
 cdef inline Node edge_to(Tensor t):
     """The node a gradient for t goes to: its grad_fn, its accumulator, or None."""
-    if t.base_ is not None and t.version_.value != t.view_version:
+    if is_stale_view(t):
         refresh_view(t)
     if t.grad_fn_ is not None:
         return t.grad_fn_
@@ -548,7 +561,7 @@ cdef int apply_watched(Node node, cnp.ndarray grad) except -1:
 cdef check_outputs_for_nan(Node node):
     cdef int i
     for i in range(node.num_inputs):
-        g = node.out0 if i == 0 else (node.out1 if i == 1 else node.out_rest[i - 2])
+        g = node.output(i)
         if (g is not None and (<cnp.ndarray>g).dtype.kind in "fc"
                 and np.isnan(<cnp.ndarray>g).any()):
             raise RuntimeError("Function '%s' returned nan values in its %dth output."
@@ -628,7 +641,7 @@ cdef run_post_hooks(Node node, object grad):
     cdef tuple grad_outputs = (new_tensor(grad),)
     grad_inputs = []
     for i in range(node.num_inputs):
-        g = node.out0 if i == 0 else (node.out1 if i == 1 else node.out_rest[i - 2])
+        g = node.output(i)
         grad_inputs.append(None if g is None else new_tensor(g))
     for hook in tuple(node.post_hooks.values()):
         result = hook(tuple(grad_inputs), grad_outputs)
@@ -646,17 +659,12 @@ cdef run_post_hooks(Node node, object grad):
             if grad_inputs[i] is not None and not isinstance(grad_inputs[i], Tensor):
                 raise TypeError("expected Variable, but hook returned '%s'"
                                 % type(grad_inputs[i]).__name__)
-            g = (<Tensor>grad_inputs[i]).array if grad_inputs[i] is not None else None
-            if i == 0:
-                node.out0 = g
-            elif i == 1:
-                node.out1 = g
-            else:
-                node.out_rest[i - 2] = g
+            node.set_output(i, (<Tensor>grad_inputs[i]).array
+                            if grad_inputs[i] is not None else None)
 
 
 cdef object add_hook(object holder_dict, object fn):
-    """Register fn in an OrderedDict of hooks; returns (dict, handle)."""
+    """Register fn in an OrderedDict of hooks; returns its RemovableHandle."""
     from autograd_c.utils.hooks import RemovableHandle
     handle = RemovableHandle(holder_dict)
     holder_dict[handle.id] = fn

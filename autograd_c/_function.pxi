@@ -30,8 +30,12 @@ cdef class FunctionBackward(Node):
             if g is None and self.ctx.materialize_grads:
                 g = np.zeros(self.output_meta[i][0], dtype=self.output_meta[i][1])
             outputs.append(None if g is None else new_tensor(g))
-        with no_grad_section():
+        cdef bint grad_was_enabled = ag_grad_enabled()
+        ag_set_grad_enabled(False)             # a Function's backward never records a graph
+        try:
             result = self.backward_fn(self.ctx, *outputs)
+        finally:
+            ag_set_grad_enabled(grad_was_enabled)
         if not isinstance(result, tuple):
             result = (result,)
         if len(result) != self.num_inputs:
@@ -56,20 +60,12 @@ cdef class FunctionBackward(Node):
         cdef cnp.ndarray g = (<Tensor>value).array
         shape, np_dtype = self.input_meta[i]
         if shp(g) != shape:
-            if not broadcasts_to(shape, shp(g)):
+            if not sums_down_to(shape, shp(g)):
                 raise RuntimeError("Function %s returned an invalid gradient at index %d - got "
                                    "%s but expected shape compatible with %s"
                                    % (self.name_, i, list(shp(g)), list(shape)))
             g = sum_to_shape(g, shape)
         return g.astype(np_dtype, copy=False)
-
-    cdef void set_output(self, int i, object g):
-        if i == 0:
-            self.out0 = g
-        elif i == 1:
-            self.out1 = g
-        else:
-            self.out_rest[i - 2] = g
 
     cdef void release(self):
         if self.has_saved and not self.released:
@@ -107,26 +103,11 @@ cdef class OutputSlot(Node):
         return repr(self.next0)
 
 
-cdef bint broadcasts_to(tuple small, tuple big):
-    """`small` expands to `big` (numpy's rules), so a gradient of shape big sums down to it."""
-    if len(small) > len(big):
-        return False
-    cdef Py_ssize_t i, offset = len(big) - len(small)
-    for i in range(len(small)):
-        if small[i] != 1 and small[i] != big[offset + i]:
-            return False
-    return True
-
-
-class no_grad_section:
-    """Grad mode off for the duration (a Function's backward never records a graph)."""
-
-    def __enter__(self):
-        self.previous = ag_grad_enabled()
-        ag_set_grad_enabled(False)
-
-    def __exit__(self, *exc):
-        ag_set_grad_enabled(self.previous)
+cdef bint sums_down_to(tuple small, tuple big):
+    """`small` broadcasts to `big`, so a gradient of shape big sums down to it."""
+    try:
+        return len(small) <= len(big) and broadcast_shapes(small, big) == big
+    except RuntimeError:
         return False
 
 

@@ -56,7 +56,7 @@ cdef check_castable(dtype result, Tensor self):
 
 cdef Tensor snapshot(Tensor self):
     """A private copy of self's values that carries self's history."""
-    if self.base_ is not None and self.version_.value != self.view_version:
+    if is_stale_view(self):
         refresh_view(self)
     cdef Tensor snap = new_tensor(self.array.copy())
     snap.grad_fn_ = self.grad_fn_

@@ -7,7 +7,7 @@
 cdef inline bint tracked(Tensor t):
     """t.needs_grad, first brought up to date for a view whose storage was written in place
     since it was made (the write may have given its base a history)."""
-    if t.base_ is not None and t.version_.value != t.view_version:
+    if is_stale_view(t):
         refresh_view(t)
     return t.needs_grad
 

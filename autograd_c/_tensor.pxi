@@ -78,7 +78,7 @@ cdef class Tensor:
 
     @property
     def grad_fn(self):
-        if self.base_ is not None and self.version_.value != self.view_version:
+        if is_stale_view(self):
             refresh_view(self)
         return self.grad_fn_
 
