@@ -16,6 +16,8 @@ so that a Tensor method, the op it delegates to and the node that op records are
     _ops_loss.pxi       nll_loss (what cross_entropy reduces to)
     _ops_optim.pxi      fused SGD and Adam steps over a param group
     _function.pxi       the nodes of user-defined autograd Functions
+    _engine_graph.pxi   the backward pass that records a graph (create_graph=True)
+    _graph_rules_*.pxi  each node's gradient in Tensor ops, for that pass, by op family
 """
 cimport cython
 cimport numpy as cnp
@@ -47,6 +49,11 @@ include "_ops_nn.pxi"
 include "_ops_loss.pxi"
 include "_ops_optim.pxi"
 include "_function.pxi"
+include "_engine_graph.pxi"
+include "_graph_rules_pointwise.pxi"
+include "_graph_rules_reduce.pxi"
+include "_graph_rules_shape.pxi"
+include "_graph_rules_nn.pxi"
 
 
 # -- grad mode: a thread-local flag in C (csrc/grad_mode.c) ---------------------------------

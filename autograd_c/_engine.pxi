@@ -736,17 +736,8 @@ cdef list run_pass_to(list roots, list root_grads, bint retain_graph, list targe
     for i in range(len(targets)):
         if targets[i] is not None:
             slots.setdefault(targets[i], []).append(i)
-    cdef set needed = set(), runs = set()
-    for node in reversed(order):
-        for i in range(node.num_inputs):
-            e = node.edge(i)
-            if e is not None and e in needed:
-                runs.add(node)
-                break
-        if node in runs or node in slots:
-            needed.add(node)
-        if accumulate and node in slots and isinstance(node, AccumulateGrad):
-            runs.add(node)
+    cdef set needed, runs
+    needed, runs = needed_nodes(order, slots, accumulate)
     for node in order:
         node.dependencies = 0
     for node in runs:
@@ -806,11 +797,12 @@ cdef list run_pass_to(list roots, list root_grads, bint retain_graph, list targe
 
 
 def _run_backward(tuple tensors, tuple grads, bint retain_graph, tuple inputs=None,
-                  bint accumulate=True):
+                  bint accumulate=True, bint create_graph=False):
     """The engine's entry: tensors[i] receives grads[i] (a Tensor or None for implicit).
     With `inputs`, only the graph leading to them runs and the gradient reaching each is
-    returned (arrays, None where none arrives); leaves among them accumulate into .grad only
-    when `accumulate`."""
+    returned (arrays, None where none arrives; Tensors with create_graph); leaves among them
+    accumulate into .grad only when `accumulate`. With create_graph the pass records the
+    graph of the gradients it computes (_engine_graph.pxi)."""
     cdef Tensor t
     cdef list roots = [], root_grads = []
     cdef Node root
@@ -837,9 +829,16 @@ def _run_backward(tuple tensors, tuple grads, bint retain_graph, tuple inputs=No
                 garr = garr.astype(t.array.dtype)     # torch casts any dtype of the right shape
         root = edge_to(t)
         roots.append(root)
-        root_grads.append(garr)
+        if not create_graph:
+            root_grads.append(garr)
+        elif g is None or (<Tensor>g).array is not garr:
+            root_grads.append(new_tensor(garr) if g is None else to_dtype_op(<Tensor>g, dtype_of_array(garr), False))
+        else:
+            root_grads.append(g)
+    cdef list targets = None if inputs is None else [edge_to(<Tensor?>x) for x in inputs]
+    if create_graph:
+        return run_graph_backward(roots, root_grads, retain_graph, targets, accumulate)
     if inputs is None:
         run_backward(roots, root_grads, retain_graph)
         return None
-    cdef list targets = [edge_to(<Tensor?>x) for x in inputs]
     return run_backward_to(roots, root_grads, retain_graph, targets, accumulate)

@@ -23,15 +23,33 @@ cdef class FunctionBackward(Node):
 
     cdef int apply(self, cnp.ndarray grad) except -1:
         cdef list grads = self.filed if self.multi_output else [grad]
+        cdef int i
+        outputs = [None if g is None else new_tensor(g) for g in grads]
+        result = self.call_backward(outputs, False)
+        for i in range(self.num_inputs):
+            g = self.checked_gradient(i, result[i])
+            self.set_output(i, None if g is None else (<Tensor>g).array)
+        return 0
+
+    cdef list apply_graph(self, Tensor grad):
+        """apply() for a pass that records a graph: backward runs with grad mode on, so what it
+        computes with tensors is recorded (unless it is once_differentiable)."""
+        result = self.call_backward(self.filed if self.multi_output else [grad], True)
+        return [self.checked_gradient(i, result[i]) for i in range(self.num_inputs)]
+
+    cdef tuple call_backward(self, list grads, bint grad_mode):
+        """The Function's backward on one Tensor (or None) per output, with torch's checks on
+        the count of what it returns."""
+        cdef int i
         if self.multi_output:
             self.filed = [None] * len(self.output_meta)
         outputs = []
         for i, g in enumerate(grads):
             if g is None and self.ctx.materialize_grads:
-                g = np.zeros(self.output_meta[i][0], dtype=self.output_meta[i][1])
-            outputs.append(None if g is None else new_tensor(g))
+                g = new_tensor(np.zeros(self.output_meta[i][0], dtype=self.output_meta[i][1]))
+            outputs.append(g)
         cdef bint grad_was_enabled = ag_grad_enabled()
-        ag_set_grad_enabled(False)             # a Function's backward never records a graph
+        ag_set_grad_enabled(grad_mode)
         try:
             result = self.backward_fn(self.ctx, *outputs)
         finally:
@@ -46,26 +64,25 @@ cdef class FunctionBackward(Node):
                 raise RuntimeError("function %s returned an incorrect number of gradients "
                                    "(expected %d, got %d)" % (self.name_, self.num_inputs,
                                                               len(result)))
-        for i in range(self.num_inputs):
-            self.set_output(i, self.checked_gradient(i, result[i]))
-        return 0
+        return result
 
     cdef object checked_gradient(self, int i, object value):
+        """The gradient for input i as a Tensor of its shape and dtype, with torch's checks."""
         if value is None or self.edge(i) is None:
             return None
         if not isinstance(value, Tensor):
             raise TypeError("function %s returned a gradient different than None at position "
                             "%d, but the corresponding forward input was not a Variable"
                             % (self.name_, i + 1))
-        cdef cnp.ndarray g = (<Tensor>value).array
+        cdef Tensor g = <Tensor>value
         shape, np_dtype = self.input_meta[i]
-        if shp(g) != shape:
-            if not sums_down_to(shape, shp(g)):
+        if shp(g.array) != shape:
+            if not sums_down_to(shape, shp(g.array)):
                 raise RuntimeError("Function %s returned an invalid gradient at index %d - got "
                                    "%s but expected shape compatible with %s"
-                                   % (self.name_, i, list(shp(g)), list(shape)))
-            g = sum_to_shape(g, shape)
-        return g.astype(np_dtype, copy=False)
+                                   % (self.name_, i, list(shp(g.array)), list(shape)))
+            g = sum_to_shape_graph(g, shape)
+        return to_dtype_op(g, to_dtype(np_dtype), False)
 
     cdef void release(self):
         if self.has_saved and not self.released:

@@ -5,6 +5,7 @@ Most scenarios are written once against a module `T` (autograd_c, or torch 2.13 
 installed) and compared with hand-derived values: the autograd_c test runs without torch, and
 the torch test confirms that the expected values (and error messages) are torch's."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -951,18 +952,21 @@ def test_gradcheck_detects_a_hook_that_changes_the_gradient():
         gradcheck(lambda t: f(t, 2), (x,))
 
 
-def test_create_graph_is_not_supported_yet_and_leaves_the_graph_alone():
+def test_create_graph_gives_gradients_with_a_history_from_each_entry_point():
     x = ac.tensor([1., 2.], requires_grad=True)
-    y = (x * x).sum()
-    with pytest.raises(NotImplementedError, match="create_graph"):
-        ac.autograd.grad(y, x, create_graph=True)
-    with pytest.raises(NotImplementedError, match="create_graph"):
+    y = (x * x * x).sum()
+    g, = ac.autograd.grad(y, x, create_graph=True)
+    assert g.requires_grad and g.tolist() == [3., 12.]
+    assert ac.autograd.grad(g.sum(), x, retain_graph=True)[0].tolist() == [6., 12.]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")         # torch's once-per-process cycle warning
         y.backward(create_graph=True)
-    with pytest.raises(NotImplementedError, match="create_graph"):
-        ac.autograd.backward(y, create_graph=True, inputs=[x])
-    assert x.grad is None
-    y.backward()                                # nothing ran: the graph is intact
-    assert x.grad.tolist() == [2., 4.]
+    assert x.grad.requires_grad and x.grad.grad_fn.name() == "CopyBackwards"
+    y.backward(create_graph=True)               # a second sum is out of place, recorded
+    assert x.grad.grad_fn.name() == "AddBackward0" and x.grad.tolist() == [6., 24.]
+    x.grad = None
+    ac.autograd.backward(y, create_graph=True, inputs=[x])
+    assert ac.autograd.grad(x.grad.sum(), x)[0].tolist() == [6., 12.]
 
 
 def test_handles_are_removable_handles_for_every_kind_of_hook():

@@ -1,4 +1,6 @@
 """autograd_c.autograd: backward, grad, Variable, grad modes and gradient checking."""
+import warnings
+
 import numpy as np
 
 from autograd_c import _C, _creation
@@ -8,12 +10,12 @@ from autograd_c.autograd.anomaly_mode import (detect_anomaly, is_anomaly_check_n
 from autograd_c.autograd.function import Function, FunctionCtx, once_differentiable
 from autograd_c.autograd.grad_mode import (enable_grad, inference_mode, is_inference_mode_enabled,
                                            no_grad, set_grad_enabled)
-from autograd_c.autograd.gradcheck import GradcheckError, gradcheck
+from autograd_c.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = ["Variable", "Function", "FunctionCtx", "once_differentiable", "backward", "grad",
            "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled", "inference_mode", "is_inference_mode_enabled",
-           "gradcheck", "GradcheckError", "no_grad", "enable_grad",
+           "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled"]
 
 
@@ -60,10 +62,20 @@ def _differentiated(inputs, fn):
     return inputs
 
 
-def _no_create_graph(create_graph):
-    if create_graph:
-        raise NotImplementedError("create_graph=True (gradients of gradients) is not supported "
-                                  "yet")
+_warned_create_graph_cycle = False
+
+
+def _warn_create_graph_cycle():
+    """torch's warning, once per process: .grad with a history refers back to its leaf."""
+    global _warned_create_graph_cycle
+    if not _warned_create_graph_cycle:
+        _warned_create_graph_cycle = True
+        warnings.warn("Using backward() with create_graph=True will create a reference cycle "
+                      "between the parameter and its gradient which can cause a memory leak. We "
+                      "recommend using autograd.grad when creating the graph to avoid this. If "
+                      "you have to use this function, make sure to reset the .grad fields of "
+                      "your parameters to None after use to break the cycle and avoid the leak.",
+                      UserWarning, stacklevel=3)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
@@ -71,25 +83,25 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     """Accumulate into each leaf's .grad the gradient of sum(<tensors[i], grad_tensors[i]>);
     with `inputs`, into theirs only (non-leaf ones included), running only the graph that
     leads to them."""
-    _no_create_graph(create_graph)
     tensors, grads = _gradient_pairs(tensors, grad_tensors if grad_tensors is not None
                                      else grad_variables)
     if retain_graph is None:
         retain_graph = create_graph
+    if create_graph:
+        _warn_create_graph_cycle()
     if inputs is None:
-        _C._run_backward(tensors, grads, bool(retain_graph))
+        _C._run_backward(tensors, grads, bool(retain_graph), None, True, bool(create_graph))
         return
     inputs = _differentiated(inputs, "backward")
     for x in inputs:
         x.retain_grad()         # as torch: a non-leaf input keeps its gradient in .grad
-    _C._run_backward(tensors, grads, bool(retain_graph), inputs, True)
+    _C._run_backward(tensors, grads, bool(retain_graph), inputs, True, bool(create_graph))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of sum(<outputs[i], grad_outputs[i]>) with respect to each of `inputs`,
     as a tuple, without touching any .grad. Only the graph that leads to `inputs` runs."""
-    _no_create_graph(create_graph)
     if is_grads_batched:
         raise NotImplementedError("is_grads_batched=True is not supported")
     if materialize_grads and allow_unused is False:
@@ -105,10 +117,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs = _differentiated(inputs, "grad")
     if retain_graph is None:
         retain_graph = create_graph
-    captured = _C._run_backward(outputs, grads, bool(retain_graph), inputs, False)
+    captured = _C._run_backward(outputs, grads, bool(retain_graph), inputs, False,
+                                bool(create_graph))
     result = []
     for i, (x, g) in enumerate(zip(inputs, captured)):
-        if g is not None:
+        if g is not None and create_graph:
+            result.append(g)                # a Tensor, with its history
+        elif g is not None:
             result.append(_C._from_array(np.array(g, copy=True)))
         elif not allow_unused:
             raise RuntimeError("The differentiated Tensor at index %d appears to not have been "

@@ -128,11 +128,41 @@ def _fresh_output(out, args, ctx):
 
 
 def once_differentiable(fn):
-    """Mark a backward as not differentiable itself. Backward never records a graph here
-    (create_graph is not supported), so the wrapper only keeps the signature."""
+    """Mark a backward as not differentiable itself. It runs without recording; when a pass
+    that records a graph (create_graph=True) calls it with gradients that have a history, its
+    results take a node that raises if anything differentiates through them, as in torch."""
 
     @functools.wraps(fn)
     def wrapper(ctx, *args):
-        return fn(ctx, *args)
+        with no_grad():
+            outputs = fn(ctx, *args)
+        if not _C.is_grad_enabled():
+            return outputs
+        if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        results = DelayedError.apply(*(_fake_requires_grad(o) for o in
+                                       ((outputs,) if single else outputs)))
+        return results[0] if single else results
 
     return wrapper
+
+
+def _fake_requires_grad(value):
+    if isinstance(value, Tensor):
+        value = value.detach()
+        value.requires_grad_(True)
+    return value
+
+
+class DelayedError(Function):
+    """Passes its inputs through; differentiating through them is the error."""
+
+    @staticmethod
+    def forward(ctx, *args):
+        return tuple(a.view_as(a) if isinstance(a, Tensor) else a for a in args)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")

@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 
 from autograd_c._C import Tensor, _from_array, _run_backward
-from autograd_c.autograd.grad_mode import no_grad
+from autograd_c.autograd.grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -100,3 +100,38 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                     "analytical:%s\n" % (o_index, i, _from_array(num.copy()),
                                          _from_array(a.copy())))
     return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
+                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
+                  masked=False):
+    """gradcheck of func's gradients: the second derivatives, through the graph that
+    autograd.grad(..., create_graph=True) records, against finite differences of the first.
+    Without grad_outputs, random ones in [-1, 1] that require grad are used, so the
+    derivatives with respect to them are checked too."""
+    from autograd_c import _creation
+    from autograd_c.autograd import grad
+
+    inputs = _as_tuple(inputs)
+    if grad_outputs is None:
+        outputs = tuple(o for o in _as_tuple(func(*inputs))
+                        if isinstance(o, Tensor) and o.requires_grad)
+        grad_outputs = tuple((_creation.rand(tuple(o.shape), dtype=o.dtype) * 2 - 1)
+                             .requires_grad_(True) for o in outputs)
+    else:
+        grad_outputs = _as_tuple(grad_outputs)
+    count = len(grad_outputs)
+
+    def first_derivatives(*args):
+        input_args, seeds = args[:-count], args[-count:]
+        with enable_grad():         # gradcheck's finite differences run under no_grad
+            outputs = tuple(o for o in _as_tuple(func(*input_args))
+                            if isinstance(o, Tensor) and o.requires_grad)
+            wrt = tuple(x for x in input_args if isinstance(x, Tensor) and x.requires_grad)
+            grads = grad(outputs, wrt, seeds, create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)
