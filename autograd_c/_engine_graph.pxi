@@ -54,6 +54,15 @@ cdef Tensor constant(object arr):
     return new_tensor(as_array(arr))
 
 
+cdef Tensor zeros_graph(tuple shape, object np_dtype):
+    return constant(np.zeros(shape, dtype=np_dtype))
+
+
+cdef inline object ctx_of(Node node):
+    """What a RuleNode's rule reads (see record() in _ops_pointwise.pxi)."""
+    return (<RuleNode>node).ctx
+
+
 cdef Tensor sum_to_shape_graph(Tensor g, tuple shape):
     """sum_to_shape in recorded ops."""
     cdef tuple gshape = shp(g.array)
@@ -84,8 +93,11 @@ cdef Tensor copy_graph(Tensor g, str name):
     return record(out, name, _pass_through_rule, None, (g,))
 
 
-def _copy_graph_rule(node, g):
-    return g
+def _copy_graph_rule(Node node, Tensor g):
+    src_meta = ctx_of(node)
+    if src_meta is None:            # copy_graph's own node: one input
+        return g
+    return zeros_graph(shp(g.array), g.array.dtype), fit_graph(g, src_meta)    # x.copy_(src)
 
 
 GRAPH_RULES["CopyBackwards"] = _copy_graph_rule

@@ -2,10 +2,6 @@
 # Tensor ops, one rule per node name. A factor whose own derivative is zero almost everywhere
 # (a sign, a mask, a floor) is a constant, so the recorded graph stays small.
 
-cdef Tensor zeros_graph(tuple shape, object np_dtype):
-    return constant(np.zeros(shape, dtype=np_dtype))
-
-
 cdef inline Tensor masked(object keep, Tensor g):
     """g where keep, else 0: torch's where(), which also zeroes a NaN gradient it drops."""
     return where(constant(keep), g, 0)
@@ -112,10 +108,6 @@ for _name in BINARY_NAMES:
 
 
 # -- the numpy-path ops (rules over RuleNode.ctx, as the ndarray rules above read it) -----------
-
-cdef inline object ctx_of(Node node):
-    return (<RuleNode>node).ctx
-
 
 def _zero_graph_rule(Node node, Tensor g):
     return zeros_graph(ctx_of(node), g.array.dtype)
