@@ -166,3 +166,6 @@ class DelayedError(Function):
     def backward(ctx, *grads):
         raise RuntimeError("trying to differentiate twice a function that was marked with "
                            "@once_differentiable")
+
+
+DelayedError._backward_name = "Error"       # torch's name for this node
