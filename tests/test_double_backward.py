@@ -358,12 +358,13 @@ def test_a_hook_that_changes_the_size_is_refused_in_a_recording_pass():
 
 def test_anomaly_mode_names_the_node_that_made_nan_in_a_recording_pass():
     x = ac.tensor([-1., 4.], dtype=ac.float64, requires_grad=True)
-    with ac.autograd.detect_anomaly(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        y = x.sqrt()
-        with pytest.raises(RuntimeError, match="Function 'SqrtBackward0' returned nan values in "
-                                               "its 0th output."):
-            ac.autograd.grad(y.sum(), x, create_graph=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")         # the mode's own warning, and the forward stack
+        with ac.autograd.detect_anomaly():
+            y = x.sqrt()
+            with pytest.raises(RuntimeError, match="Function 'SqrtBackward0' returned nan values "
+                                                   "in its 0th output."):
+                ac.autograd.grad(y.sum(), x, create_graph=True)
 
 
 # -- autograd.functional ------------------------------------------------------------------------
