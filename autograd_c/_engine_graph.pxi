@@ -30,7 +30,9 @@ def _pass_through_rule(g, ctx):
 
 cdef Tensor unpack(Node node, object arr, int source, object original_dtype=None):
     """The saved array `arr` as a tensor joined to the graph. `source` is the input it was saved
-    from (or SAVED_OUTPUT); `original_dtype` is that input's numpy dtype when arr is a cast."""
+    from (or SAVED_OUTPUT), and arr must hold that input's (or output's) values, perhaps copied
+    or cast: a leaf input is returned as itself. `original_dtype` is the input's numpy dtype
+    when arr is a cast."""
     cdef Node producer = node if source == SAVED_OUTPUT else node.edge(source)
     cdef Tensor t
     cdef dtype saved_dtype = dtype_of_array(arr)
