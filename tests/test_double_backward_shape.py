@@ -212,3 +212,28 @@ def test_index_gradient_accumulates_repeated_positions():
     (gg,) = ac.autograd.grad([g.sum()], [x])
     assert np.allclose(gg.numpy(), [6.0, 0.0, 2.0])
 
+
+
+def third_derivatives(L, fn, xs):
+    """Each order squared and summed, then differentiated again: through the recorded graphs of
+    the rules' own ops (the scatters, index reads and masks they record)."""
+    out = run(fn, L, xs)
+    v = L.tensor(np.random.default_rng(6).uniform(-1, 1, tuple(out.shape)), dtype=L.float64,
+                 requires_grad=True)
+    firsts = L.autograd.grad([out], xs, [v], create_graph=True)
+    seconds = L.autograd.grad([sum((f * f).sum() for f in firsts)], list(xs) + [v],
+                              create_graph=True, allow_unused=True)
+    thirds = L.autograd.grad([sum((s * s).sum() for s in seconds if s is not None)],
+                             list(xs) + [v], allow_unused=True)
+    return [None if s is None else s.detach().numpy() for s in thirds]
+
+
+@needs_torch
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_third_derivatives_match_torch(case):
+    _, _, fn, shapes = case
+    ours = third_derivatives(ac, fn, inputs_for(shapes, 7))
+    theirs = third_derivatives(torch, fn, inputs_for(shapes, 7, torch))
+    for a, b in zip(ours, theirs):
+        assert same(a, b, 1e-10) if a is None or b is None else (
+            a.shape == b.shape and np.allclose(a, b, rtol=1e-10, atol=1e-10))
