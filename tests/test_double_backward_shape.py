@@ -30,6 +30,20 @@ def written(y, fn):
     return y
 
 
+def stale_view(x):
+    y = x.clone()
+    v = y[0]
+    y.mul_(3)                       # v is read after its base was written: a fresh node
+    return v * y
+
+
+def stale_view_after_view_write(x):
+    y = x.clone()
+    v, u = y[1], y[:, 0]
+    u.mul_(y[0, 1:].clone())        # the base's history is rewritten, v is stale
+    return v + y[:, 0].sum()
+
+
 # (case id, node names the function must record, function(L, *inputs), input shapes)
 CASES = [
     ("alias", ["AliasBackward0"], lambda L, x: x[...] * 1, [(2, 3)]),
@@ -104,13 +118,9 @@ CASES = [
      lambda L, x: written(x.clone(), lambda y: y[:, 1:].zero_()), [(2, 3)]),
     ("copy_slice", ["CopyBackwards", "torch::autograd::CopySlices"],
      lambda L, x, z: written(x.clone(), lambda y: y[1:].copy_(z)), [(3, 2), (2,)]),
-    ("stale_view", ["AsStridedBackward0"],
-     lambda L, x: (lambda y, v: (y.mul_(3), v * y)[1])(*(lambda y: (y, y[0]))(x.clone())),
-     [(2, 3)]),
+    ("stale_view", ["AsStridedBackward0"], lambda L, x: stale_view(x), [(2, 3)]),
     ("stale_view_after_view_write", ["AsStridedBackward0", "torch::autograd::CopySlices"],
-     lambda L, x: (lambda y, v, u: (u.mul_(y[0, 1:].clone()), v + y[:, 0].sum())[1])(
-         *(lambda y: (y, y[1], y[:, 0]))(x.clone())),
-     [(2, 3)]),
+     lambda L, x: stale_view_after_view_write(x), [(2, 3)]),
 ]
 
 IDS = [c[0] for c in CASES]
