@@ -37,6 +37,10 @@ def scenario(lib, case):
         v = x[0:1]
         x.mul_(3)
         x = v * 1
+    elif case == "stale_expanded_view":      # its positions repeat: their gradients add up
+        v = x[1].expand(2, 3)
+        x.mul_(3)
+        x = v * 1
     elif case == "two_writes":
         v = x[:, 0]
         v.mul_(y[0])
@@ -49,7 +53,7 @@ def scenario(lib, case):
 
 
 CASES = ["setitem", "mul_column", "add_part_of_row", "copy_into_row", "view_of_view",
-         "transposed_view", "stale_view", "two_writes"]
+         "transposed_view", "stale_view", "stale_expanded_view", "two_writes"]
 
 
 @needs_torch
