@@ -79,11 +79,11 @@ def _amax_graph_rule(Node node, Tensor g):
 
 def _var_graph_rule(Node node, Tensor g):
     centered, out, axes, keepdim, dof, take_sqrt = ctx_of(node)
-    shape = shp(centered)
+    x = unpack(node, node.saved0, 0)
+    shape = shp(x.array)                # centered is a numpy scalar for a 0-d x
     if centered.size == 0:
         return zeros_graph(shape, centered.dtype)
     kshape = keepdim_shape(shape, axes)
-    x = unpack(node, node.saved0, 0)
     gk = g.reshape(kshape)
     if take_sqrt:
         gk = where(constant(out.reshape(kshape) == 0), 0,

@@ -33,6 +33,8 @@ _ONE_ZERO = _POS.copy()
 _ONE_ZERO[1, 2] = 0.0
 _TWO_ZEROS = _POS.copy()
 _TWO_ZEROS[1, 0] = _TWO_ZEROS[1, 3] = 0.0
+_ZERO_3D = _rand(2, 3, 2, seed=2, low=0.5, high=1.5)
+_ZERO_3D[1, 1, 0] = 0.0
 _TIES = np.array([[0.5, 2.0, -1.0], [2.0, 0.25, 2.0]])
 
 CASES = {
@@ -47,16 +49,19 @@ CASES = {
     "prod_one_zero": ("ProdBackward0", lambda L, F, x: x.prod(), _ONE_ZERO),
     "prod_dim_one_zero": ("ProdBackward1", lambda L, F, x: x.prod(1), _ONE_ZERO),
     "prod_dim_two_zeros": ("ProdBackward1", lambda L, F, x: x.prod(1), _TWO_ZEROS),
+    "prod_3d_middle_dim_one_zero": ("ProdBackward1", lambda L, F, x: x.prod(1), _ZERO_3D),
     "max": ("MaxBackward1", lambda L, F, x: x.max(), _X),
     "min": ("MinBackward1", lambda L, F, x: x.min(), _X),
     "max_dim": ("MaxBackward0", lambda L, F, x: values(x.max(1)), _X),
     "min_dim_keepdim": ("MinBackward0", lambda L, F, x: values(x.min(0, keepdim=True)), _X),
     "max_0d": ("MaxBackward0", lambda L, F, x: values(x.max(0)), np.array(0.7)),
     "min_0d": ("MinBackward0", lambda L, F, x: values(x.min(-1)), np.array(-0.3)),
+    "max_3d_middle_dim": ("MaxBackward0", lambda L, F, x: values(x.max(1)), _ZERO_3D),
     "amax": ("AmaxBackward0", lambda L, F, x: x.amax(1), _X),
     "amin": ("AminBackward0", lambda L, F, x: x.amin((0, 1), keepdim=True), _X),
     "var": ("VarBackward0", lambda L, F, x: x.var(), _X),
     "var_dim": ("VarBackward0", lambda L, F, x: x.var(1, correction=0), _X),
+    "var_0d": ("VarBackward0", lambda L, F, x: x.var(correction=0), np.array(0.4)),
     "std": ("StdBackward0", lambda L, F, x: x.std(), _X),
     "std_dim_keepdim": ("StdBackward0", lambda L, F, x: x.std(0, keepdim=True), _X),
     "norm": ("LinalgVectorNormBackward0", lambda L, F, x: x.norm(), _X),
@@ -73,6 +78,7 @@ CASES = {
     "log_softmax_dim0": ("LogSoftmaxBackward0", lambda L, F, x: L.log_softmax(x, 0), _X),
     "cumsum": ("CumsumBackward0", lambda L, F, x: x.cumsum(1), _X),
     "cumsum_dim0": ("CumsumBackward0", lambda L, F, x: x.cumsum(0), _X),
+    "cumsum_3d_middle_dim": ("CumsumBackward0", lambda L, F, x: x.cumsum(1), _ZERO_3D),
     # nn.functional and compositions that go through these nodes
     "F.softmax": ("SoftmaxBackward0", lambda L, F, x: F.softmax(x, dim=1), _X),
     "F.log_softmax": ("LogSoftmaxBackward0", lambda L, F, x: F.log_softmax(x, dim=0), _X),
