@@ -10,6 +10,11 @@ cdef inline Tensor compute_dtype(Tensor t, object np_dtype):
     return to_dtype_op(t, to_dtype(np_dtype), False)
 
 
+cdef inline Tensor reshaped(Tensor t, tuple shape):
+    """t.reshape(shape), without a node when nothing changes."""
+    return t if shp(t.array) == shape else t.reshape(shape)
+
+
 cdef inline Tensor in_compute_dtype(Tensor t):
     """t in the dtype the layers' kernels compute in (see compute_array)."""
     cdef int k = cnp.PyArray_TYPE(t.array)
@@ -127,15 +132,15 @@ def _convolution_graph_rule(Node n, Tensor g):
     cdef tuple geom = conv_geometry(node, x4)
     ct = (<cnp.ndarray>node.weight).dtype
     gx = gw = gb = None
-    g4 = compute_dtype(g, ct).reshape(x4[:1] + w4[:1] + (node.win.out_h, node.win.out_w))
+    g4 = reshaped(compute_dtype(g, ct), x4[:1] + w4[:1] + (node.win.out_h, node.win.out_w))
     if node.next0 is not None:
-        w = compute_dtype(joined(node, node.saved1, 1), ct).reshape(w4)
-        gx = compute_dtype(conv_input_gradient(g4, w, geom, x4)
-                           .reshape(node.user_input_shape), node.input_dtype)
+        w = reshaped(compute_dtype(joined(node, node.saved1, 1), ct), w4)
+        gx = compute_dtype(reshaped(conv_input_gradient(g4, w, geom, x4),
+                                    node.user_input_shape), node.input_dtype)
     if node.next1 is not None:
-        x = compute_dtype(joined(node, node.saved0, 0), ct).reshape(x4)
-        gw = compute_dtype(conv_weight_gradient(x, g4, geom, w4)
-                           .reshape(node.user_weight_shape), node.weight_dtype)
+        x = reshaped(compute_dtype(joined(node, node.saved0, 0), ct), x4)
+        gw = compute_dtype(reshaped(conv_weight_gradient(x, g4, geom, w4),
+                                    node.user_weight_shape), node.weight_dtype)
     if node.num_inputs == 3 and node.next_rest[0] is not None:
         gb = compute_dtype(g4.sum((0, 2, 3), False), node.weight_dtype)
     return gx, gw, gb
