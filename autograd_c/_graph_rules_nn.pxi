@@ -2,11 +2,7 @@
 # each node's gradient in recorded Tensor ops, one rule per node name. The layers' gradients
 # that are ops of their own (convolution, pooling) are at the end of _ops_nn.pxi.
 
-cdef inline Tensor joined(Node node, object arr, int source):
-    return unpack(node, arr, source)
-
-
-cdef inline Tensor compute_dtype(Tensor t, object np_dtype):
+cdef inline Tensor cast(Tensor t, object np_dtype):
     return to_dtype_op(t, to_dtype(np_dtype), False)
 
 
@@ -15,12 +11,12 @@ cdef inline Tensor reshaped(Tensor t, tuple shape):
     return t if shp(t.array) == shape else t.reshape(shape)
 
 
-cdef inline Tensor in_compute_dtype(Tensor t):
+cdef inline Tensor in_cast(Tensor t):
     """t in the dtype the layers' kernels compute in (see compute_array)."""
     cdef int k = cnp.PyArray_TYPE(t.array)
     if k == cnp.NPY_FLOAT32 or k == cnp.NPY_FLOAT64:
         return t
-    return compute_dtype(t, np.float32 if k == cnp.NPY_FLOAT16 else np.float64)
+    return cast(t, np.float32 if k == cnp.NPY_FLOAT16 else np.float64)
 
 
 # -- matrix products -----------------------------------------------------------------------------
@@ -30,9 +26,9 @@ def _mm_graph_rule(Node node, Tensor g):
         return _addmm_graph_rule(node, g)
     ga = gb = None
     if node.next0 is not None:
-        ga = mm_2d(g, <Tensor>t(joined(node, node.saved1, 1)))
+        ga = mm_2d(g, <Tensor>t(unpack(node, node.saved1, 1)))
     if node.next1 is not None:
-        gb = mm_2d(<Tensor>t(joined(node, node.saved0, 0)), g)
+        gb = mm_2d(<Tensor>t(unpack(node, node.saved0, 0)), g)
     return ga, gb
 
 
@@ -45,24 +41,24 @@ def _addmm_graph_rule(Node n, Tensor g):
     if node.edge(xi) is not None:
         # saved1 holds the weight, but the edge is weight.t()'s: joined as weight.t(), so
         # that a gradient through it has the shape its node expects
-        gx = mm_2d(g, <Tensor>t(joined(node, (<cnp.ndarray>node.saved1).T, xi + 1)))
+        gx = mm_2d(g, <Tensor>t(unpack(node, (<cnp.ndarray>node.saved1).T, xi + 1)))
     if node.edge(xi + 1) is not None:
-        gwt = mm_2d(<Tensor>t(joined(node, node.saved0, xi)), g)
+        gwt = mm_2d(<Tensor>t(unpack(node, node.saved0, xi)), g)
     return (gb, gx, gwt) if node.has_bias else (gx, gwt)
 
 
 def _bmm_graph_rule(Node node, Tensor g):
     ga = gb = None
     if node.edge(0) is not None:
-        ga = bmm(g, joined(node, node.saved1, 1).transpose(1, 2))
+        ga = bmm(g, unpack(node, node.saved1, 1).transpose(1, 2))
     if node.edge(1) is not None:
-        gb = bmm(joined(node, node.saved0, 0).transpose(1, 2), g)
+        gb = bmm(unpack(node, node.saved0, 0).transpose(1, 2), g)
     return ga, gb
 
 
 def _dot_graph_rule(Node node, Tensor g):
-    ga = g * joined(node, node.saved1, 1) if node.edge(0) is not None else None
-    gb = g * joined(node, node.saved0, 0) if node.edge(1) is not None else None
+    ga = g * unpack(node, node.saved1, 1) if node.edge(0) is not None else None
+    gb = g * unpack(node, node.saved0, 0) if node.edge(1) is not None else None
     return ga, gb
 
 
@@ -70,9 +66,9 @@ def _mv_graph_rule(Node node, Tensor g):
     M, v = ctx_of(node)
     gm = gv = None
     if node.edge(0) is not None:
-        gm = g.reshape((M.shape[0], 1)) * joined(node, node.saved1, 1).reshape((1, M.shape[1]))
+        gm = g.reshape((M.shape[0], 1)) * unpack(node, node.saved1, 1).reshape((1, M.shape[1]))
     if node.edge(1) is not None:
-        gv = matmul(g, joined(node, node.saved0, 0))              # M.T @ g
+        gv = matmul(g, unpack(node, node.saved0, 0))              # M.T @ g
     return gm, gv
 
 
@@ -80,9 +76,9 @@ def _vm_graph_rule(Node node, Tensor g):
     v, M = ctx_of(node)
     gv = gm = None
     if node.edge(0) is not None:
-        gv = mv(joined(node, node.saved1, 1), g)
+        gv = mv(unpack(node, node.saved1, 1), g)
     if node.edge(1) is not None:
-        gm = joined(node, node.saved0, 0).reshape((M.shape[0], 1)) * g.reshape((1, M.shape[1]))
+        gm = unpack(node, node.saved0, 0).reshape((M.shape[0], 1)) * g.reshape((1, M.shape[1]))
     return gv, gm
 
 
@@ -94,10 +90,10 @@ def _matmul_graph_rule(Node node, Tensor g):
         g = g.unsqueeze(-1)
     ga = gb = None
     if node.edge(0) is not None:
-        b = joined(node, node.saved1, 1).reshape(B2.shape)
+        b = unpack(node, node.saved1, 1).reshape(B2.shape)
         ga = sum_to_shape_graph(<Tensor>matmul(g, b.transpose(-1, -2)), A2.shape).reshape(sa)
     if node.edge(1) is not None:
-        a = joined(node, node.saved0, 0).reshape(A2.shape)
+        a = unpack(node, node.saved0, 0).reshape(A2.shape)
         gb = sum_to_shape_graph(<Tensor>matmul(a.transpose(-1, -2), g), B2.shape).reshape(sb)
     return ga, gb
 
@@ -132,17 +128,17 @@ def _convolution_graph_rule(Node n, Tensor g):
     cdef tuple geom = conv_geometry(node, x4)
     ct = (<cnp.ndarray>node.weight).dtype
     gx = gw = gb = None
-    g4 = reshaped(compute_dtype(g, ct), x4[:1] + w4[:1] + (node.win.out_h, node.win.out_w))
+    g4 = reshaped(cast(g, ct), x4[:1] + w4[:1] + (node.win.out_h, node.win.out_w))
     if node.next0 is not None:
-        w = reshaped(compute_dtype(joined(node, node.saved1, 1), ct), w4)
-        gx = compute_dtype(reshaped(conv_input_gradient(g4, w, geom, x4),
+        w = reshaped(cast(unpack(node, node.saved1, 1), ct), w4)
+        gx = cast(reshaped(conv_input_gradient(g4, w, geom, x4),
                                     node.user_input_shape), node.input_dtype)
     if node.next1 is not None:
-        x = reshaped(compute_dtype(joined(node, node.saved0, 0), ct), x4)
-        gw = compute_dtype(reshaped(conv_weight_gradient(x, g4, geom, w4),
+        x = reshaped(cast(unpack(node, node.saved0, 0), ct), x4)
+        gw = cast(reshaped(conv_weight_gradient(x, g4, geom, w4),
                                     node.user_weight_shape), node.weight_dtype)
     if node.num_inputs == 3 and node.next_rest[0] is not None:
-        gb = compute_dtype(g4.sum((0, 2, 3), False), node.weight_dtype)
+        gb = cast(g4.sum((0, 2, 3), False), node.weight_dtype)
     return gx, gw, gb
 
 
@@ -150,8 +146,8 @@ def _conv_gradient_graph_rule(Node node, Tensor h):
     """The rules of Gx and Gw (see _ops_nn.pxi), each from the other two maps."""
     ctx = ctx_of(node)
     geom = ctx[0]
-    a = joined(node, node.saved0, 0)
-    b = joined(node, node.saved1, 1)
+    a = unpack(node, node.saved0, 0)
+    b = unpack(node, node.saved1, 1)
     first = second = None
     if (<RuleNode>node).rule is _conv_input_gradient_rule:     # Gx(g, w): a = g, b = w
         if node.edge(0) is not None:
@@ -173,8 +169,8 @@ def _conv_gradient_graph_rule(Node node, Tensor h):
 
 def _max_pool_graph_rule(Node n, Tensor g):
     cdef MaxPool2DWithIndicesBackward0 node = <MaxPool2DWithIndicesBackward0>n
-    G = in_compute_dtype(g)
-    return compute_dtype(max_pool_input_gradient(G, node), node.input_dtype)
+    G = in_cast(g)
+    return cast(max_pool_input_gradient(G, node), node.input_dtype)
 
 
 def _max_pool_gather_graph_rule(Node node, Tensor h):
@@ -186,8 +182,8 @@ def _max_pool_gather_graph_rule(Node node, Tensor h):
 
 def _avg_pool_graph_rule(Node n, Tensor g):
     cdef AvgPool2DBackward0 node = <AvgPool2DBackward0>n
-    G = in_compute_dtype(g)
-    return compute_dtype(avg_pool_input_gradient(G, node), node.input_dtype)
+    G = in_cast(g)
+    return cast(avg_pool_input_gradient(G, node), node.input_dtype)
 
 
 def _avg_pool_adjoint_graph_rule(Node node, Tensor h):
@@ -196,8 +192,8 @@ def _avg_pool_adjoint_graph_rule(Node node, Tensor h):
 
 def _adaptive_pool_graph_rule(Node n, Tensor g):
     cdef AdaptiveAvgPool2DBackward0 node = <AdaptiveAvgPool2DBackward0>n
-    G = in_compute_dtype(g)
-    return compute_dtype(adaptive_pool_input_gradient(G, node), node.input_dtype)
+    G = in_cast(g)
+    return cast(adaptive_pool_input_gradient(G, node), node.input_dtype)
 
 
 def _adaptive_pool_adjoint_graph_rule(Node node, Tensor h):
@@ -210,8 +206,8 @@ def _batch_norm_graph_rule(Node n, Tensor g):
     cdef NativeBatchNormBackward0 node = <NativeBatchNormBackward0>n
     cdef cnp.ndarray X = node.x
     cdef tuple s3 = shp(X), per_channel = (1, shp(X)[1], 1), axes = (0, 2)
-    x = compute_dtype(joined(node, node.saved0, 0), X.dtype).reshape(s3)
-    G = compute_dtype(g, X.dtype).reshape(s3)
+    x = cast(unpack(node, node.saved0, 0), X.dtype).reshape(s3)
+    G = cast(g, X.dtype).reshape(s3)
     mean_c = constant(node.mean.astype(X.dtype).reshape(per_channel))
     invstd_c = constant(node.invstd.astype(X.dtype).reshape(per_channel))
     if node.training:
@@ -230,19 +226,19 @@ def _batch_norm_graph_rule(Node n, Tensor g):
     if node.next0 is not None:
         scale = invstd
         if node.saved1 is not None:
-            scale = scale * compute_dtype(joined(node, node.saved1, 1), X.dtype).reshape(
+            scale = scale * cast(unpack(node, node.saved1, 1), X.dtype).reshape(
                 per_channel)
         if node.training:
             G_centered = G - G.mean(axes, True) - xhat * (G * xhat).mean(axes, True)
             gx = scale * G_centered
         else:
             gx = scale * G
-        gx = compute_dtype(gx.reshape(node.input_shape), node.input_dtype)
+        gx = cast(gx.reshape(node.input_shape), node.input_dtype)
     if node.next1 is not None:
-        gw = compute_dtype((G * xhat).sum(axes, False), node.weight_dtype).reshape(
+        gw = cast((G * xhat).sum(axes, False), node.weight_dtype).reshape(
             node.weight_shape)
     if node.next_rest[0] is not None:
-        gb = compute_dtype(G.sum(axes, False), node.bias_dtype).reshape(node.bias_shape)
+        gb = cast(G.sum(axes, False), node.bias_dtype).reshape(node.bias_shape)
     return gx, gw, gb
 
 
@@ -257,10 +253,10 @@ def _nll_loss_graph_rule(Node n, Tensor g):
         factor[node.picked] = (-node.weights / node.total_weight if node.reduction == REDUCE_MEAN
                                else -node.weights)
     factor = factor.reshape(node.input_shape)
-    G = compute_dtype(g, node.compute_dtype)
+    G = cast(g, node.compute_dtype)
     if node.reduction == REDUCE_NONE and len(node.input_shape) > 1:
         G = G.reshape(node.input_shape[:1] + (1,) + node.input_shape[2:])    # over the classes
-    return compute_dtype(G * constant(factor), node.input_dtype)
+    return cast(G * constant(factor), node.input_dtype)
 
 
 GRAPH_RULES.update({
