@@ -978,3 +978,149 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         node.save(1, <Tensor>weight, 1)
     attach(out, node)
     return out
+
+
+# -- the gradients of these layers as recorded ops (create_graph=True) -------------------------
+#
+# Each layer's input gradient is linear in the output gradient g, so it can be an op of its own
+# whose vector-Jacobian product is its adjoint. For convolution the three maps
+#   F(x, w)  forward,  Gx(g, w)  input gradient,  Gw(x, g)  weight gradient
+# are bilinear and each one's derivatives are the other two: <Gx(g, w), h> = <g, F(h, w)> =
+# <Gw(h, g), w>. So recorded Gx and Gw nodes whose rules call F, Gx and Gw differentiate to any
+# order. They work on 4-D arrays of the compute dtype, x unpadded: 'same' padding (`extra`) is
+# part of the maps. The pools' gradients are linear in g alone; their adjoints are a gather at
+# the argmax indices (max) and the forward pool (average, adaptive average).
+#
+# The arithmetic is the backward nodes' own: apply() of a node made only to compute, never
+# attached to a tensor, so no second copy of the chunked im2col/col2im loops exists.
+
+cdef Node WANTED = Node.__new__(Node)     # an edge that tells a compute-only node to compute
+
+
+cdef tuple conv_gradient_arrays(tuple geom, cnp.ndarray G, cnp.ndarray X, cnp.ndarray W,
+                                tuple x_shape, bint want_x, bint want_w):
+    """(Gx(G, W), Gw(X, G)) of the convolution geom = (stride, padding, extra, dilation, groups)
+    of an input of x_shape; X is read only for the second, W's values only for the first."""
+    stride, padding, extra, dilation, groups = geom
+    cdef tuple padded = x_shape[:2] + (x_shape[2] + extra[0], x_shape[3] + extra[1])
+    cdef ConvolutionBackward0 k = ConvolutionBackward0.__new__(ConvolutionBackward0)
+    k.win = make_window(padded[2:], shp(G)[2:], shp(W)[2:], stride, padding, dilation)
+    k.groups = groups
+    k.weight = W
+    if want_w:
+        k.input = (c_contiguous(np.pad(X, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1]))))
+                   if extra[0] or extra[1] else X)
+    k.input_shape = padded
+    k.user_input_shape = x_shape
+    k.user_weight_shape = shp(W)
+    k.input_dtype = k.weight_dtype = W.dtype
+    k.num_inputs = 2
+    k.next0 = WANTED if want_x else None
+    k.next1 = WANTED if want_w else None
+    k.apply(G)
+    return k.out0, k.out1
+
+
+cdef Tensor conv_forward(Tensor x, Tensor w, tuple geom):
+    """F(x, w), recorded as any convolution is (ConvolutionBackward0)."""
+    stride, padding, extra, dilation, groups = geom
+    return conv_arrays(x, w, None, stride, padding, extra, dilation, groups)
+
+
+cdef inline cnp.ndarray conv_forward_array(cnp.ndarray X, cnp.ndarray W, tuple geom):
+    return conv_forward(new_tensor(X), new_tensor(W), geom).array
+
+
+def _conv_input_gradient_rule(h, ctx):
+    geom, G, W, want_g, want_w = ctx
+    H = compute_array(h)
+    gg = conv_forward_array(H, W, geom) if want_g else None
+    gw = conv_gradient_arrays(geom, G, H, W, shp(H), False, True)[1] if want_w else None
+    return gg, gw
+
+
+def _conv_weight_gradient_rule(k, ctx):
+    geom, X, G, want_x, want_g = ctx
+    K = compute_array(k)
+    gx = conv_gradient_arrays(geom, G, None, K, shp(X), True, False)[0] if want_x else None
+    gg = conv_forward_array(X, K, geom) if want_g else None
+    return gx, gg
+
+
+cdef Tensor conv_input_gradient(Tensor g, Tensor w, tuple geom, tuple x_shape):
+    """Gx(g, w) as a recorded op; g, w are 4-D in the compute dtype."""
+    cdef cnp.ndarray G = compute_array(g.array), W = compute_array(w.array)
+    gx = conv_gradient_arrays(geom, G, None, W, x_shape, True, False)[0]
+    out = record(new_tensor(gx), "ConvolutionBackwardBackward0", _conv_input_gradient_rule,
+                 (geom, G, W, tracked(g), tracked(w)), (g, w), True)
+    save_checked(out, 0, g, 0)
+    save_checked(out, 1, w, 1)
+    return out
+
+
+cdef Tensor conv_weight_gradient(Tensor x, Tensor g, tuple geom, tuple w_shape):
+    """Gw(x, g) as a recorded op; x, g are 4-D in the compute dtype."""
+    cdef cnp.ndarray X = compute_array(x.array), G = compute_array(g.array)
+    gw = conv_gradient_arrays(geom, G, X, np.empty(w_shape, X.dtype), shp(X), False, True)[1]
+    out = record(new_tensor(gw), "ConvolutionBackwardBackward0", _conv_weight_gradient_rule,
+                 (geom, X, G, tracked(x), tracked(g)), (x, g), True)
+    save_checked(out, 0, x, 0)
+    save_checked(out, 1, g, 1)
+    return out
+
+
+def _max_pool_gather_rule(h, ctx):
+    """The adjoint of max pooling's input gradient: h read at each window's argmax."""
+    indices, input_shape = ctx
+    HW = input_shape[-2] * input_shape[-1]
+    planes = h.reshape(-1, HW)
+    return np.take_along_axis(planes, indices.reshape(shp(planes)[0], -1), 1).reshape(
+        shp(indices))
+
+
+cdef Tensor max_pool_input_gradient(Tensor g, MaxPool2DWithIndicesBackward0 node):
+    """node's input gradient of g (compute dtype) as a recorded op."""
+    cdef MaxPool2DWithIndicesBackward0 k = MaxPool2DWithIndicesBackward0.__new__(
+        MaxPool2DWithIndicesBackward0)
+    k.win, k.indices, k.input_shape, k.input_dtype = (node.win, node.indices, node.input_shape,
+                                                      g.array.dtype)
+    k.apply(g.array)
+    return record(new_tensor(k.out0), "MaxPool2DWithIndicesBackwardBackward0",
+                  _max_pool_gather_rule, (node.indices, node.input_shape), (g,), True)
+
+
+cdef tuple avg_pool_arguments(AvgPool2DBackward0 node):
+    """avg_pool2d's arguments that make node's window again. The window depends on ceil_mode
+    only through the output size, so ceil_mode is whatever gives that size."""
+    cdef ag_window w = node.win
+    floor_h = (w.in_h + 2 * w.pad_h - w.kernel_h) // w.stride_h + 1
+    floor_w = (w.in_w + 2 * w.pad_w - w.kernel_w) // w.stride_w + 1
+    return ((w.kernel_h, w.kernel_w), (w.stride_h, w.stride_w), (w.pad_h, w.pad_w),
+            floor_h != w.out_h or floor_w != w.out_w, node.count_include_pad,
+            node.divisor if node.divisor else None)
+
+
+def _avg_pool_adjoint_rule(h, ctx):
+    return (<Tensor>avg_pool2d(new_tensor(compute_array(h)), *ctx)).array
+
+
+cdef Tensor avg_pool_input_gradient(Tensor g, AvgPool2DBackward0 node):
+    cdef AvgPool2DBackward0 k = AvgPool2DBackward0.__new__(AvgPool2DBackward0)
+    k.win, k.count_include_pad, k.divisor = node.win, node.count_include_pad, node.divisor
+    k.input_shape, k.input_dtype = node.input_shape, g.array.dtype
+    k.apply(g.array)
+    return record(new_tensor(k.out0), "AvgPool2DBackwardBackward0", _avg_pool_adjoint_rule,
+                  avg_pool_arguments(node), (g,))
+
+
+def _adaptive_pool_adjoint_rule(h, output_size):
+    return (<Tensor>adaptive_avg_pool2d(new_tensor(compute_array(h)), output_size)).array
+
+
+cdef Tensor adaptive_pool_input_gradient(Tensor g, AdaptiveAvgPool2DBackward0 node):
+    cdef AdaptiveAvgPool2DBackward0 k = AdaptiveAvgPool2DBackward0.__new__(
+        AdaptiveAvgPool2DBackward0)
+    k.win, k.input_shape, k.input_dtype = node.win, node.input_shape, g.array.dtype
+    k.apply(g.array)
+    return record(new_tensor(k.out0), "AdaptiveAvgPool2DBackwardBackward0",
+                  _adaptive_pool_adjoint_rule, (node.win.out_h, node.win.out_w), (g,))
