@@ -164,8 +164,10 @@ cdef dict SHARED_NAME_RULES = {
 
 
 def _shared_name_graph_rule(Node node, Tensor g):
-    rule = SHARED_NAME_RULES[node.name()].get((<RuleNode>node).rule)
-    if rule is None:                  # e.g. matmul's UnsafeViewBackward0 and CloneBackward0
+    rule = linalg_graph_rule_for(node)          # matmul's UnsafeViewBackward0, CloneBackward0
+    if rule is None:
+        rule = SHARED_NAME_RULES[node.name()].get((<RuleNode>node).rule)
+    if rule is None:
         raise RuntimeError("the derivative of %s cannot be recorded yet, so it does not support "
                            "create_graph=True" % node.name())
     return rule(node, g)
