@@ -439,3 +439,32 @@ def test_functional_errors_are_torchs(lib_name):
                                            "independent of input 1. This is not allowed in "
                                            "strict mode."):
         F.vjp(lambda a, b: (a * 2).sum(), (y, y), strict=True)
+
+
+# -- a whole network -----------------------------------------------------------------------------
+
+@needs_torch
+def test_input_gradient_penalty_through_a_small_cnn_matches_torch():
+    """Every layer of a training step's network under create_graph: convolution, batch norm,
+    pooling, linear and the loss, differentiated twice, against torch from the same weights."""
+    rng = np.random.default_rng(5)
+    shapes = {"conv1.weight": (4, 2, 3, 3), "conv1.bias": (4,), "bn.weight": (4,),
+              "bn.bias": (4,), "conv2.weight": (3, 4, 3, 3), "fc.weight": (5, 3), "fc.bias": (5,)}
+    weights = {k: rng.normal(scale=0.5, size=s) for k, s in shapes.items()}
+    X = rng.normal(size=(3, 2, 8, 8))
+
+    def step(lib):
+        F = lib.nn.functional
+        p = {k: lib.tensor(v, dtype=lib.float64, requires_grad=True) for k, v in weights.items()}
+        x = lib.tensor(X, dtype=lib.float64, requires_grad=True)
+        h = F.conv2d(x, p["conv1.weight"], p["conv1.bias"], padding=1)
+        h = F.batch_norm(h, None, None, p["bn.weight"], p["bn.bias"], training=True)
+        h = F.max_pool2d(F.relu(h), 2)
+        h = F.conv2d(h, p["conv2.weight"], stride=2)
+        h = F.adaptive_avg_pool2d(F.avg_pool2d(h, 1), 1).flatten(1)
+        loss = F.cross_entropy(F.linear(h, p["fc.weight"], p["fc.bias"]), lib.tensor([0, 3, 1]))
+        g, = lib.autograd.grad(loss, x, create_graph=True)
+        (loss + (g * g).sum()).backward()
+        return [p[k].grad.numpy() for k in sorted(p)]
+
+    assert close(step(ac), step(torch), tol=1e-9)
