@@ -9,6 +9,7 @@ import pytest
 
 import autograd_c as ac
 from autograd_c.autograd import GradcheckError, gradcheck, gradgradcheck
+from test_autograd_function import legendre_class
 
 try:
     import torch
@@ -229,23 +230,8 @@ def test_gradient_penalty_training_step_matches_torch():
 
 # -- custom Functions --------------------------------------------------------------------------
 
-def legendre(lib):
-    class LegendrePolynomial3(lib.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return 0.5 * (5 * x ** 3 - 3 * x)
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            x, = ctx.saved_tensors
-            return grad_output * 1.5 * (5 * x ** 2 - 1)
-
-    return LegendrePolynomial3
-
-
 def test_a_function_whose_backward_uses_tensor_ops_is_twice_differentiable():
-    P3 = legendre(ac)
+    P3 = legendre_class(ac)
     x, = leaves(ac, B)
     assert gradgradcheck(P3.apply, (x,))
     g, = ac.autograd.grad(P3.apply(x).sum(), x, create_graph=True)

@@ -147,14 +147,21 @@ def _single_output(outputs, is_tuple, fn_name):
                            "single element" % fn_name)
 
 
+def _run(func, inputs, fn_name, create_graph, strict):
+    """func on the prepared inputs: (inputs, whether a tuple, outputs, whether a tuple)."""
+    inputs, in_is_tuple = _as_tuple(inputs, "inputs", fn_name)
+    inputs = _prepare(inputs, create_graph)
+    outputs, out_is_tuple = _as_tuple(func(*inputs), "outputs of the user-provided function",
+                                      fn_name)
+    _check_requires_grad(outputs, "outputs", strict)
+    return inputs, in_is_tuple, outputs, out_is_tuple
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J): the vector-Jacobian product at inputs."""
     with enable_grad():
-        inputs, in_is_tuple = _as_tuple(inputs, "inputs", "vjp")
-        inputs = _prepare(inputs, create_graph)
-        outputs, out_is_tuple = _as_tuple(func(*inputs), "outputs of the user-provided function",
-                                          "vjp")
-        _check_requires_grad(outputs, "outputs", strict)
+        inputs, in_is_tuple, outputs, out_is_tuple = _run(func, inputs, "vjp", create_graph,
+                                                          strict)
         if v is None:
             if len(outputs) != 1 or outputs[0].numel() != 1:
                 raise RuntimeError("The vector v can only be None if the user-provided function "
@@ -171,12 +178,9 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v): the Jacobian-vector product at inputs, by the double backward
     trick."""
     with enable_grad():
-        inputs, in_is_tuple = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _prepare(inputs, create_graph)
+        inputs, in_is_tuple, outputs, out_is_tuple = _run(func, inputs, "jvp", create_graph,
+                                                          strict)
         v = _vector(v, inputs, in_is_tuple, "jvp", create_graph)
-        outputs, out_is_tuple = _as_tuple(func(*inputs), "outputs of the user-provided function",
-                                          "jvp")
-        _check_requires_grad(outputs, "outputs", strict)
         # the product is linear in u, so u's value never matters; zeros cannot make NaNs
         us = tuple(_creation.zeros_like(o).requires_grad_(True) for o in outputs)
         grad_inputs = _grad(outputs, inputs, us, create_graph=True)
@@ -197,11 +201,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                          'tends to be more performant. Otherwise, prefer to use '
                          '"reverse-mode".')
     with enable_grad():
-        inputs, in_is_tuple = _as_tuple(inputs, "inputs", "jacobian")
-        inputs = _prepare(inputs, create_graph)
-        outputs, out_is_tuple = _as_tuple(func(*inputs), "outputs of the user-provided function",
-                                          "jacobian")
-        _check_requires_grad(outputs, "outputs", strict)
+        inputs, in_is_tuple, outputs, out_is_tuple = _run(func, inputs, "jacobian", create_graph,
+                                                          strict)
         table = []
         for i, out in enumerate(outputs):
             rows = [[] for _ in inputs]
@@ -276,12 +277,9 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
 
 def _hessian_product(func, inputs, v, create_graph, strict, fn_name):
     with enable_grad():
-        inputs, in_is_tuple = _as_tuple(inputs, "inputs", fn_name)
-        inputs = _prepare(inputs, create_graph)
+        inputs, in_is_tuple, outputs, out_is_tuple = _run(func, inputs, fn_name, create_graph,
+                                                          strict)
         v = _vector(v, inputs, in_is_tuple, fn_name, create_graph)
-        outputs, out_is_tuple = _as_tuple(func(*inputs), "outputs of the user-provided function",
-                                          fn_name)
-        _check_requires_grad(outputs, "outputs", strict)
         _single_output(outputs, out_is_tuple, fn_name)
         jac = _grad(outputs, inputs, create_graph=True)
         _check_requires_grad(jac, "jacobian", strict)
