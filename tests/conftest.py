@@ -13,7 +13,9 @@ def pytest_report_header(config):
 
 if not os.environ.get("AUTOGRAD_C_TEST_SOURCE_TREE"):
     # A source-tree import would test whatever .so happens to lie there, not the wheel users get.
-    assert REPO not in pathlib.Path(autograd_c.__file__).resolve().parents, (
+    # Only the package directory of the clone counts: a virtualenv inside the clone (the README
+    # puts one at .venv) holds the installed package, which is what should be tested.
+    assert pathlib.Path(autograd_c.__file__).resolve().parent != REPO / "autograd_c", (
         "tests imported autograd_c from the source tree (%s); install it (pip install .) and run "
         "pytest from outside the package directory, or set AUTOGRAD_C_TEST_SOURCE_TREE=1 for an "
         "in-place development build" % autograd_c.__file__)
