@@ -25,10 +25,15 @@
 # to. When a second arrives, the engine allocates a fresh buffer for the sum; from then on the
 # buffer is the engine's own (grad_in_owned) and later arrivals add into it in place.
 
+from cpython.pythread cimport (NOWAIT_LOCK, WAIT_LOCK, PyThread_acquire_lock,
+                               PyThread_allocate_lock, PyThread_get_thread_ident,
+                               PyThread_release_lock, PyThread_type_lock)
 from cpython.ref cimport Py_REFCNT
 
 cdef extern from "Python.h":
     void PyObject_GC_UnTrack(void *op)
+    void PyObject_GC_Track(void *op)
+    int PyObject_GC_IsTracked(object op)
 
 cdef Py_ssize_t _pass_counter = 0
 
@@ -60,6 +65,8 @@ cdef class Node:
         # Nodes form no reference cycles (see 'Ownership' above), so the cycle collector has
         # nothing to find among them; tracking them costs a third of a small op's time. They
         # stay GC-typed because CPython's trashcan needs that to defer deep deallocations.
+        # A node that takes a user's object (a Function's ctx, hooks, metadata) can close a
+        # cycle through it, `ctx.y = y` say, and is tracked from then on (track_cycles).
         PyObject_GC_UnTrack(<void *>self)
 
     cdef int apply(self, cnp.ndarray grad) except -1:
@@ -189,18 +196,21 @@ cdef class Node:
     def metadata(self):
         if self.metadata_ is None:
             self.metadata_ = {}
+            track_cycles(self)
         return self.metadata_
 
     def register_hook(self, fn):
         """fn(grad_inputs, grad_outputs) after this node ran; may return new grad_inputs."""
         if self.post_hooks is None:
             self.post_hooks = OrderedDict()
+            track_cycles(self)
         return add_hook(self.post_hooks, fn)
 
     def register_prehook(self, fn):
         """fn(grad_outputs) before this node runs; may return new grad_outputs."""
         if self.pre_hooks is None:
             self.pre_hooks = OrderedDict()
+            track_cycles(self)
         return add_hook(self.pre_hooks, fn)
 
     def __repr__(self):
@@ -255,7 +265,8 @@ cdef class RuleNode(Node):
         r = self.rule(grad, self.ctx)
         cdef Py_ssize_t i
         if self.num_inputs == 1:
-            self.out0 = gradient_array(r)
+            # a rule written for n inputs (cat, stack) returns a tuple even when n is 1
+            self.out0 = gradient_array(r[0] if type(r) is tuple else r)
         else:
             self.out0 = gradient_array(r[0])
             self.out1 = gradient_array(r[1])
@@ -270,6 +281,12 @@ cdef class RuleNode(Node):
 
     def name(self):
         return self.name_
+
+
+cdef inline void track_cycles(Node node) noexcept:
+    """Let the cycle collector see node from now on: it holds an object of the user's."""
+    if not PyObject_GC_IsTracked(node):
+        PyObject_GC_Track(<void *>node)
 
 
 cdef str op_name(str node_name):
@@ -407,8 +424,48 @@ cdef void restore_scratch(list stash) noexcept:
         node.grad_in_owned, node.stack_next, node.out0, node.out1 = entry[4], entry[5], entry[6], entry[7]
 
 
-cdef Py_ssize_t begin_pass():
+# Note [One pass at a time]
+#
+# A pass keeps its scratch on the graph's nodes (dependencies, grad_in, the outputs of apply),
+# and its bookkeeping (pass_depth, running_pass_ids, scratch_stashes, targeted_passes) in module
+# globals. Two passes interleaving over one graph, which threads sharing a retained graph do,
+# would read each other's counts and sum each other's gradients. So a pass holds the engine's
+# lock from begin_pass to end_pass, and a pass in another thread waits for it with the GIL
+# released, so that the running pass (whose kernels and hooks need the GIL) can finish. The lock
+# is re-entrant for the thread that holds it: a pass started inside another in the same thread
+# (a checkpointed segment's backward, a hook that calls backward) runs at once and relies on the
+# scratch stashes below. Forward ops take no lock: they make new nodes and read no scratch.
+# The lock costs one uncontended acquire per pass, not per node.
+
+cdef PyThread_type_lock engine_lock = PyThread_allocate_lock()
+cdef unsigned long engine_owner = 0         # thread ident of the holder; valid while holds > 0
+cdef Py_ssize_t engine_holds = 0            # nested passes of the holding thread
+
+
+cdef int enter_engine() except -1:
+    global engine_owner, engine_holds
+    cdef unsigned long me = PyThread_get_thread_ident()
+    if engine_holds > 0 and engine_owner == me:
+        engine_holds += 1
+        return 0
+    if not PyThread_acquire_lock(engine_lock, NOWAIT_LOCK):
+        with nogil:
+            PyThread_acquire_lock(engine_lock, WAIT_LOCK)
+    engine_owner = me
+    engine_holds = 1
+    return 0
+
+
+cdef void leave_engine() noexcept:
+    global engine_holds
+    engine_holds -= 1
+    if engine_holds == 0:
+        PyThread_release_lock(engine_lock)
+
+
+cdef Py_ssize_t begin_pass() except -1:
     global _pass_counter, pass_depth
+    enter_engine()
     _pass_counter += 1
     pass_depth += 1
     running_pass_ids.add(_pass_counter)
@@ -424,6 +481,7 @@ cdef void end_pass(Py_ssize_t pass_id) noexcept:
     except Exception:
         pass
     pass_depth -= 1
+    leave_engine()
 
 
 cdef inline void reset_scratch(Node node, Py_ssize_t pass_id):
@@ -639,28 +697,41 @@ cdef object run_pre_hooks(Node node, object grad):
 cdef run_post_hooks(Node node, object grad):
     cdef int i
     cdef tuple grad_outputs = (new_tensor(grad),)
-    grad_inputs = []
+    cdef list grad_inputs = []
     for i in range(node.num_inputs):
         g = node.output(i)
         grad_inputs.append(None if g is None else new_tensor(g))
+    grad_inputs = post_hooks_result(node, grad_inputs, grad_outputs)
+    for i in range(node.num_inputs):
+        node.set_output(i, (<Tensor>grad_inputs[i]).array if grad_inputs[i] is not None else None)
+
+
+cdef list post_hooks_result(Node node, list grad_inputs, tuple grad_outputs):
+    """Each register_hook function on (grad_inputs, grad_outputs), in turn; what one returns
+    replaces grad_inputs after torch's checks. The size and type checks are what keep a kernel
+    downstream from reading a buffer of another length or type: the next node trusts them."""
+    cdef int i
     for hook in tuple(node.post_hooks.values()):
         result = hook(tuple(grad_inputs), grad_outputs)
         if result is None:
             continue
+        if not isinstance(result, (tuple, list)):
+            raise TypeError("expected tuple, but hook returned '%s'" % type(result).__name__)
         if len(result) != node.num_inputs:
             raise RuntimeError("hook '%s' has returned an incorrect number of values (got %d, "
-                               "but expected %d)" % (getattr(hook, "__name__", "hook"),
-                                                     len(result), node.num_inputs))
+                               "but expected %d)" % (hook_name(hook), len(result),
+                                                     node.num_inputs))
+        replaced = []
         for i in range(node.num_inputs):
-            if grad_inputs[i] is None and result[i] is not None:
+            if result[i] is None:
+                replaced.append(None)
+                continue
+            if grad_inputs[i] is None:
                 raise RuntimeError("can't replace a None gradient with a non-None value")
-        grad_inputs = list(result)
-        for i in range(node.num_inputs):
-            if grad_inputs[i] is not None and not isinstance(grad_inputs[i], Tensor):
-                raise TypeError("expected Variable, but hook returned '%s'"
-                                % type(grad_inputs[i]).__name__)
-            node.set_output(i, (<Tensor>grad_inputs[i]).array
-                            if grad_inputs[i] is not None else None)
+            replacement(hook, result[i], (<Tensor>grad_inputs[i]).array)
+            replaced.append(result[i])
+        grad_inputs = replaced
+    return grad_inputs
 
 
 cdef object add_hook(object holder_dict, object fn):

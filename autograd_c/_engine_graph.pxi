@@ -210,26 +210,6 @@ cdef Tensor run_node_pre_hooks_graph(Node node, Tensor grad):
     return grad
 
 
-cdef list run_post_hooks_graph(Node node, Tensor grad, list outs):
-    cdef int i
-    for hook in tuple(node.post_hooks.values()):
-        result = hook(tuple(outs), (grad,))
-        if result is None:
-            continue
-        if len(result) != node.num_inputs:
-            raise RuntimeError("hook '%s' has returned an incorrect number of values (got %d, "
-                               "but expected %d)" % (hook_name(hook), len(result),
-                                                     node.num_inputs))
-        for i in range(node.num_inputs):
-            if outs[i] is None and result[i] is not None:
-                raise RuntimeError("can't replace a None gradient with a non-None value")
-            if result[i] is not None and not isinstance(result[i], Tensor):
-                raise TypeError("expected Variable, but hook returned '%s'"
-                                % type(result[i]).__name__)
-        outs = list(result)
-    return outs
-
-
 # -- the pass ------------------------------------------------------------------------------------
 #
 # The nodes run in one topological order of the graph (topological_order in _engine.pxi), each
@@ -299,7 +279,7 @@ cdef list graph_pass(list roots, list root_grads, bint retain_graph, list target
         else:
             outs = apply_graph(node, <Tensor>grad)
         if node.post_hooks:
-            outs = run_post_hooks_graph(node, <Tensor>grad, outs)
+            outs = post_hooks_result(node, outs, (grad,))
         for i in range(len(outs)):
             e = node.edge(i)
             if e is not None and outs[i] is not None and e in needed:
