@@ -136,6 +136,7 @@ def _function_node(ctx, backward_fn, str name, tuple args, tuple outputs):
     node.ctx = ctx
     node.backward_fn = backward_fn
     node.name_ = name
+    track_cycles(node)                     # ctx is the user's: `ctx.y = y` closes a cycle
     node.has_saved = bool(ctx.saved)       # then a second backward needs retain_graph
     node.input_meta = [(shp((<Tensor>a).array), (<Tensor>a).array.dtype)
                        if isinstance(a, Tensor) else None for a in args]
@@ -158,6 +159,7 @@ def _function_node(ctx, backward_fn, str name, tuple args, tuple outputs):
             slot.num_inputs = 1
             slot.next0 = node
             slot.index = i
+            track_cycles(slot)             # on the path of that cycle for every output
             out.grad_fn_ = slot
         out.needs_grad = True
     return outputs

@@ -136,6 +136,7 @@ cdef class Tensor:
             return add_hook(self.leaf_hooks, hook)
         if self.grad_fn_.tensor_hooks is None:
             self.grad_fn_.tensor_hooks = OrderedDict()
+            track_cycles(self.grad_fn_)        # a hook that closes over this tensor
         return add_hook(self.grad_fn_.tensor_hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
