@@ -102,7 +102,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     cdef int nd = cnp.PyArray_NDIM(a)
     if dtype is None and dtype_of_array(a).category != CAT_FLOAT:
         a = a.astype(np.int64)
-    if dim is None:
+    if dim is None and not keepdim:         # keepdim keeps every dim, as size 1: SumBackward1
         k = kernel_code(a)
         if k >= 0 and cnp.PyArray_SIZE(a) <= 4096:
             out = cnp.PyArray_EMPTY(0, NULL, cnp.PyArray_TYPE(a), 0)
@@ -134,7 +134,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
         keepdim = keepdims
     cdef cnp.ndarray a = cast_for(dtype, x.array) if dtype is not None else float_input(x, "mean")
     cdef int k
-    if dim is None:
+    if dim is None and not keepdim:         # keepdim keeps every dim, as size 1: MeanBackward1
         k = kernel_code(a)
         if k >= 0 and 0 < cnp.PyArray_SIZE(a) <= 4096:
             out = cnp.PyArray_EMPTY(0, NULL, cnp.PyArray_TYPE(a), 0)
@@ -166,6 +166,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, keepdims=None):
     if dtype is None and dtype_of_array(a).category != CAT_FLOAT:
         a = a.astype(np.int64)
     if dim is None:
+        no_dim_to_keep(keepdim, "prod")
         out = as_array(np.prod(a))
         result = record(new_tensor(out), "ProdBackward0", _prod_rule,
                         (a.reshape(-1), None, shp(x.array), False, x.array.dtype), (x,), True)
@@ -176,6 +177,13 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, keepdims=None):
                         (a, d, shp(x.array), bool(keepdim), x.array.dtype), (x,), True)
     save_checked(result, 0, x, 0)
     return result
+
+
+cdef no_dim_to_keep(object keepdim, str fn):
+    """torch's prod/max/min take keepdim only with an int dim: keepdim with none would be
+    ignored, and the result's shape would not be the one asked for."""
+    if keepdim:
+        raise TypeError("%s(): argument 'dim' must be int, not NoneType" % fn)
 
 
 cdef Tensor empty_reduction_error(Tensor x, str fn):
@@ -198,6 +206,7 @@ cdef object extreme(object input, object dim, bint keepdim, bint is_max):
         return maximum(x, dim) if is_max else minimum(x, dim)
     a = x.array
     if dim is None:
+        no_dim_to_keep(keepdim, name.lower())
         if a.size == 0:
             empty_reduction_error(x, name.lower())
         out = as_array(a.max() if is_max else a.min())
@@ -313,7 +322,7 @@ cdef Tensor all_any(object reduce, object input, object dim, bint keepdim, str f
     """Bool results, except that torch keeps uint8 for a uint8 input."""
     cdef Tensor x = as_tensor_arg(input, fn)
     axes = None if dim is None else reduce_axes(dim, x.array.ndim)
-    out = as_array(reduce(x.array, axis=axes, keepdims=keepdim and dim is not None))
+    out = as_array(reduce(x.array, axis=axes, keepdims=keepdim))
     if x.array.dtype == np.uint8:
         out = out.astype(np.uint8)
     return new_tensor(out)

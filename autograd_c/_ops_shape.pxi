@@ -388,6 +388,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
 def chunk(input, chunks, dim=0):
     cdef Tensor x = as_tensor_arg(input, "chunk")
+    chunks = int_argument(chunks, "chunk", "chunks", 1)
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: %d" % chunks)
     if x.array.ndim == 0:
@@ -395,9 +396,44 @@ def chunk(input, chunks, dim=0):
     d = normalize_dim(dim, x.array.ndim)
     size = shp(x.array)[d]
     if size == 0:
-        # torch gives `chunks` empty pieces of an empty dimension
+        # torch gives `chunks` empty pieces of an empty dimension, one object each, so a count
+        # no list can hold is refused before any is made (torch: std::vector's max_size())
+        if chunks > MAX_PIECES:
+            raise RuntimeError("cannot create std::vector larger than max_size()")
+        if chunks * PIECE_BYTES > physical_memory():
+            raise RuntimeError("chunk: %d empty pieces would not fit in memory (std::bad_alloc)"
+                               % chunks)
         return tuple([_split_piece(x, d, 0, 0, "SplitBackward0") for _ in range(chunks)])
     return split(x, -(-size // chunks), d)
+
+
+# std::vector<Tensor>'s max_size() in torch's C++: 2**63 / sizeof(Tensor), 8 bytes
+cdef object MAX_PIECES = 2**60 - 1
+cdef Py_ssize_t PIECE_BYTES = 256           # a Tensor, its view array and a tuple slot, at least
+cdef object physical_memory_bytes = None
+
+
+cdef object physical_memory():
+    global physical_memory_bytes
+    if physical_memory_bytes is None:
+        try:
+            import os
+            physical_memory_bytes = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            physical_memory_bytes = 2**40
+    return physical_memory_bytes
+
+
+cdef object int_argument(object value, str fn, str name, int position):
+    """value as a Python int, with torch's errors for a bool, a non-integer and an int64
+    overflow."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError("%s(): argument '%s' (position %d) must be int, not %s"
+                        % (fn, name, position, type(value).__name__))
+    value = value.__index__()
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError("Overflow when unpacking long long")
+    return value
 
 
 def unbind(input, dim=0):
@@ -422,6 +458,17 @@ def _gather_0d_rule(g, ctx):
     return np.asarray(g.sum())
 
 
+cdef check_gather_index(cnp.ndarray index, int dim, Py_ssize_t size):
+    """torch's bounds: 0 <= index < size. numpy would wrap a negative index around instead,
+    which gathers another element than the one asked for."""
+    if index.size == 0:
+        return
+    bad = (index < 0) | (index >= size)
+    if bad.any():
+        raise RuntimeError("index %d is out of bounds for dimension %d with size %d"
+                           % (int(index[bad].reshape(-1)[0]), dim, size))
+
+
 def gather(input, dim, index):
     cdef Tensor x = as_tensor_arg(input, "gather")
     cdef Tensor idx = as_tensor_arg(index, "gather")
@@ -430,20 +477,14 @@ def gather(input, dim, index):
     d = normalize_dim(dim, x.array.ndim)
     if max_(idx.array.ndim, 1) != max_(x.array.ndim, 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    check_gather_index(idx.array, d, shp(x.array)[d] if x.array.ndim else 1)
     if x.array.ndim == 0:
-        if idx.array.size and np.any((idx.array != 0) & (idx.array != -1)):
-            raise RuntimeError("index %d is out of bounds for dimension 0 with size 1"
-                               % int(idx.array.reshape(-1)[0]))
         out = new_tensor(np.full(shp(idx.array), x.array[()], dtype=x.array.dtype))
         return record(out, "GatherBackward0", _gather_0d_rule, None, (x,))
     grid = list(np.indices(shp(idx.array), sparse=True))
     grid[d] = idx.array
     full_index = tuple(grid)
-    try:
-        picked = x.array[full_index]
-    except IndexError as e:
-        raise RuntimeError(str(e).replace("axis", "dimension"))
-    out = new_tensor(as_array(picked))
+    out = new_tensor(as_array(x.array[full_index]))
     return record(out, "GatherBackward0", _gather_rule, (shp(x.array), x.array.dtype, full_index), (x,))
 
 
