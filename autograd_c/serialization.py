@@ -20,6 +20,26 @@ storage when saved load as independent tensors. The one sharing that survives is
 tensor object that appears several times in the saved object is written once and loads as one
 object. Every tensor loads as a leaf on the CPU, with the requires_grad it had (torch does the
 same for a tensor saved from the middle of a graph); `.grad` is not saved.
+
+load reads hostile or damaged files without trusting the sizes they declare. Every entry must be
+stored, not compressed (save never compresses, and a compressed entry could expand a few
+kilobytes into gigabytes), and every size is checked against the file before anything is
+allocated: an entry must end inside the file, the entries read may not add up to more bytes than
+the file holds (so overlapping entries and a tensor entry listed twice cannot multiply the data),
+and a .npy header's shape times its itemsize must fill exactly the entry's data. The structure is
+bounded, and save refuses to write what load would refuse to read:
+
+    MAX_TENSORS           16,384 tensors in one file, and MAX_DIRECTORY_BYTES = 2 MiB of
+                          zip directory (save writes at most 91 bytes per entry)
+    MAX_STRUCTURE_BYTES   16 MiB of structure.json
+    MAX_JSON_VALUES       2**20 JSON values (objects, arrays, keys and scalars) in it
+    MAX_JSON_DEPTH        200 levels of JSON nesting; a dict takes three levels and a list or
+                          tuple two, so about 65 nested dicts
+
+A ResNet-50 state dict (320 tensors, 58 KB of structure, 6,400 JSON values, depth 5) and its
+Adam state dict (483 tensors, 96 KB, 12,400 values, depth 12) stay far below these. Refused files
+raise RuntimeError naming the file and saying what is wrong, as torch.load does for an archive it
+cannot read.
 """
 import collections
 import io
@@ -47,6 +67,21 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _PICKLE_PROTOCOL_OPCODE = b"\x80"
 _ZIP64_THRESHOLD = 1 << 30        # above this an entry may outgrow the 32-bit zip fields
 _FLOAT_WORDS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+MAX_TENSORS = 1 << 14
+MAX_DIRECTORY_BYTES = 2 << 20
+MAX_STRUCTURE_BYTES = 16 << 20
+MAX_JSON_VALUES = 1 << 20
+MAX_JSON_DEPTH = 200
+_MAX_MARKER_BYTES = 1 << 10
+_MAX_ENTRIES = MAX_TENSORS + 2    # the tensors, the marker and the structure
+_LOCAL_HEADER_BYTES = 30          # the fixed part of a zip entry's local header
+_SCAN_CHUNK = 1 << 20
+_QUOTE = ord('"')
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_BRACKET_STEP = np.zeros(256, dtype=np.int8)
+_BRACKET_STEP[list(b"[{")] = 1
+_BRACKET_STEP[list(b"]}")] = -1
 
 _CUDA_UNAVAILABLE = (
     "Attempting to deserialize object on a CUDA device but autograd_c.cuda.is_available() is "
@@ -156,11 +191,11 @@ def _array_to_write(t):
     return np.asarray(_C._array_of(t), order="C")
 
 
-def _write_archive(fileobj, structure, tensors):
+def _write_archive(fileobj, structure_text, tensors):
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED) as archive:
         marker = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
         archive.writestr(MARKER_ENTRY, json.dumps(marker))
-        archive.writestr(STRUCTURE_ENTRY, json.dumps(structure, allow_nan=False))
+        archive.writestr(STRUCTURE_ENTRY, structure_text)
         for t, record in tensors:
             array = _array_to_write(t)
             big = array.nbytes > _ZIP64_THRESHOLD
@@ -178,15 +213,29 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     # The whole object is checked before the file is touched, so a refused object leaves no file.
     root = encoder.node(obj)
     structure = {"root": root, "tensors": [record for _, record in encoder.tensors]}
+    structure_text = _loadable_structure_text(structure)
     if isinstance(f, (str, os.PathLike)):
         _check_parent_exists(f)
         with open(f, "wb") as fileobj:
-            _write_archive(fileobj, structure, encoder.tensors)
+            _write_archive(fileobj, structure_text, encoder.tensors)
     elif hasattr(f, "write"):
-        _write_archive(f, structure, encoder.tensors)
+        _write_archive(f, structure_text, encoder.tensors)
     else:
         raise AttributeError("expected 'f' to be string, path, or a file-like object with a "
                              "'write' attribute")
+
+
+def _loadable_structure_text(structure):
+    """The structure as JSON bytes, refused here if load would refuse it."""
+    count = len(structure["tensors"])
+    if count > MAX_TENSORS:
+        raise ValueError("autograd_c.save cannot save %d tensors in one file: autograd_c.load "
+                         "reads at most %d" % (count, MAX_TENSORS))
+    text = json.dumps(structure, allow_nan=False).encode("ascii")
+    problem = _structure_size_problem(len(text)) or _json_limits_problem(text)
+    if problem:
+        raise ValueError("autograd_c.save cannot save this object: its structure %s" % problem)
+    return text
 
 
 def _check_parent_exists(path):
@@ -318,8 +367,8 @@ def _read_npy_entry(archive, name, dt):
     """The array in entry `name`, checked against dtype dt before its data is read."""
     if not isinstance(name, str):
         raise _BadFile("its tensor list holds an entry name that is not a string")
-    info = _entry_info(archive, name)
-    with archive.open(info) as entry:
+    info = archive.checked_entry(name)
+    with archive.zip.open(info) as entry:
         shape, fortran_order, np_dtype = _read_npy_header(entry, name)
         if np_dtype.hasobject:
             raise _BadFile("entry %r holds Python objects (a pickled numpy array); autograd_c "
@@ -332,6 +381,7 @@ def _read_npy_entry(archive, name, dt):
             raise _BadFile("entry %r has a negative dimension in its shape %s" % (name, shape))
         count = math.prod(shape)
         data_bytes = count * np_dtype.itemsize
+        # checked_entry has held info.file_size to the file, so this bounds the allocation.
         if entry.tell() + data_bytes != info.file_size:
             raise _BadFile("entry %r has %d bytes of data where its header (shape %s, %s) needs "
                            "%d" % (name, info.file_size - entry.tell(), shape, np_dtype,
@@ -367,12 +417,67 @@ def _read_npy_header(entry, name):
     return tuple(int(n) for n in shape), fortran_order, np_dtype
 
 
-def _read_json_entry(archive, name):
-    data = archive.read(_entry_info(archive, name))
+def _read_json_entry(archive, name, max_bytes):
+    info = archive.checked_entry(name)
+    if info.file_size > max_bytes:
+        raise _BadFile("entry %r %s" % (name, _size_problem(info.file_size, max_bytes)))
+    data = archive.zip.read(info)
+    problem = _json_limits_problem(data)
+    if problem:
+        raise _BadFile("entry %r %s" % (name, problem))
     try:
         return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError) as e:
         raise _BadFile("entry %r is not valid JSON (%s)" % (name, e)) from None
+
+
+def _size_problem(size, max_bytes):
+    return "is %d bytes; autograd_c.load reads at most %d" % (size, max_bytes)
+
+
+def _structure_size_problem(size):
+    return _size_problem(size, MAX_STRUCTURE_BYTES) if size > MAX_STRUCTURE_BYTES else None
+
+
+def _json_limits_problem(text):
+    """What puts JSON text beyond the value and depth limits, found without parsing it."""
+    outside = _outside_strings(text)
+    values = 1 + sum(outside.count(c) for c in b",:[{")
+    if values > MAX_JSON_VALUES:
+        return "holds about %d JSON values; autograd_c.load reads at most %d" % (
+            values, MAX_JSON_VALUES)
+    depth = _nesting_depth(outside)
+    if depth > MAX_JSON_DEPTH:
+        return "is nested too deeply (%d levels of JSON; autograd_c.load reads at most %d)" % (
+            depth, MAX_JSON_DEPTH)
+    return None
+
+
+def _outside_strings(text):
+    """The bytes of JSON text outside its string literals.
+
+    Exact for valid JSON, and for invalid JSON up to where a parser stops, so it bounds what
+    parsing builds. A backslash only starts an escape, so once the escaped backslashes and then
+    the escaped quotes are dropped, every quote left opens or closes a string.
+    """
+    plain = text.replace(b"\\\\", b"").replace(b'\\"', b"")
+    pieces, inside = [], 0
+    for start in range(0, len(plain), _SCAN_CHUNK):     # in chunks, to bound the scratch memory
+        codes = np.frombuffer(plain, dtype=np.uint8, offset=start,
+                              count=min(_SCAN_CHUNK, len(plain) - start))
+        in_string = np.cumsum(codes == _QUOTE, dtype=np.uint8)
+        in_string += inside
+        in_string &= 1
+        pieces.append(codes[in_string == 0].tobytes())
+        inside = int(in_string[-1])
+    return b"".join(pieces)
+
+
+def _nesting_depth(outside_strings):
+    brackets = np.frombuffer(outside_strings.translate(None, _NOT_BRACKETS), dtype=np.uint8)
+    if not len(brackets):
+        return 0
+    return int(np.cumsum(_BRACKET_STEP[brackets], dtype=np.int64).max())
 
 
 def _refuse_constant(word):
@@ -380,13 +485,13 @@ def _refuse_constant(word):
 
 
 def _check_marker(archive):
-    names = archive.namelist()
+    names = archive.zip.namelist()
     if MARKER_ENTRY not in names:
         if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
             raise _BadFile("it looks like a file written by torch.save, which holds pickled data "
                            "(autograd_c.load never unpickles)")
         raise _BadFile("it is a zip archive without the %r marker entry" % MARKER_ENTRY)
-    marker = _read_json_entry(archive, MARKER_ENTRY)
+    marker = _read_json_entry(archive, MARKER_ENTRY, _MAX_MARKER_BYTES)
     if not isinstance(marker, dict) or marker.get("format") != FORMAT_NAME:
         raise _BadFile("its marker entry does not name the %r format" % FORMAT_NAME)
     version = marker.get("version")
@@ -397,15 +502,88 @@ def _check_marker(archive):
                        "version %d" % (version, FORMAT_VERSION))
 
 
-def _read_archive(fileobj):
-    start = fileobj.tell()
+class _Archive:
+    """A zip archive being loaded, whose entries are checked against the file before each read."""
+
+    def __init__(self, zip_archive, file_length):
+        self.zip = zip_archive
+        self._file_length = file_length
+        # Entries read may not add up to more than the file: entries that overlap, or one entry
+        # named by many tensor records, would otherwise load the same bytes many times over.
+        self._bytes_left = file_length
+
+    def checked_entry(self, name):
+        info = _entry_info(self.zip, name)
+        _check_stored(info)
+        end = info.header_offset + _LOCAL_HEADER_BYTES + info.compress_size
+        if end > self._file_length:
+            raise _BadFile("entry %r declares %d bytes, which end %d bytes past the end of the "
+                           "file: it is truncated or the size is forged"
+                           % (name, info.file_size, end - self._file_length))
+        if info.file_size > self._bytes_left:
+            raise _BadFile("its entries add up to more bytes than the file holds: entries "
+                           "overlap, or one entry is listed for several tensors")
+        self._bytes_left -= info.file_size
+        return info
+
+
+def _check_stored(info):
+    if info.compress_type != zipfile.ZIP_STORED:
+        method = zipfile.compressor_names.get(info.compress_type,
+                                              "method %d" % info.compress_type)
+        raise _BadFile("entry %r is compressed (%s); autograd_c save files hold only stored, "
+                       "uncompressed entries" % (info.filename, method))
+    if info.file_size != info.compress_size:
+        raise _BadFile("entry %r declares %d bytes of data but stores %d, while a stored entry "
+                       "stores what it holds" % (info.filename, info.file_size,
+                                                 info.compress_size))
+
+
+class _DirectoryReadLimit:
+    """The file as zipfile reads it: no read of the zip directory beyond MAX_DIRECTORY_BYTES.
+
+    zipfile reads and parses the whole directory at the size the file declares, so without this
+    a forged size would have it build hundreds of thousands of entry records first.
+    """
+
+    def __init__(self, fileobj):
+        self._fileobj = fileobj
+        self.reading_directory = True
+
+    def read(self, n=-1):
+        if self.reading_directory and n is not None and n > MAX_DIRECTORY_BYTES:
+            raise _BadFile("its zip directory is %d bytes; autograd_c.load reads at most %d"
+                           % (n, MAX_DIRECTORY_BYTES))
+        return self._fileobj.read(n)
+
+    def __getattr__(self, name):
+        return getattr(self._fileobj, name)
+
+
+def _open_zip(fileobj, start):
+    limited = _DirectoryReadLimit(fileobj)
     try:
-        archive = zipfile.ZipFile(fileobj, "r")
+        zip_archive = zipfile.ZipFile(limited, "r")
     except zipfile.BadZipFile:
         raise _BadFile(_why_not_a_zip(fileobj, start)) from None
-    with archive:
+    limited.reading_directory = False
+    entries = len(zip_archive.infolist())
+    if entries > _MAX_ENTRIES:
+        zip_archive.close()
+        raise _BadFile("it has %d entries; autograd_c save files hold at most %d (%d tensors, "
+                       "the marker and the structure)" % (entries, _MAX_ENTRIES, MAX_TENSORS))
+    return zip_archive
+
+
+def _read_archive(fileobj):
+    start = fileobj.tell()
+    fileobj.seek(0, io.SEEK_END)
+    file_length = fileobj.tell()
+    fileobj.seek(start)
+    with _open_zip(fileobj, start) as zip_archive:
+        archive = _Archive(zip_archive, file_length)
         _check_marker(archive)
-        structure = _read_json_entry(archive, STRUCTURE_ENTRY)
+        structure = _read_json_entry(archive, STRUCTURE_ENTRY, MAX_STRUCTURE_BYTES)
         records = _field(structure, "tensors", "structure entry")
         if not isinstance(records, list):
             raise _BadFile("its structure entry holds no list of tensors")
