@@ -33,6 +33,9 @@ from autograd_c.autograd import (enable_grad, inference_mode, is_anomaly_check_n
                                  set_grad_enabled)
 from autograd_c import nn, optim, utils, models, viz
 from autograd_c.serialization import save, load
+from autograd_c._threads import (get_num_interop_threads, get_num_threads,
+                                 set_num_interop_threads, set_num_threads)
+from autograd_c import _threads
 
 __version__ = "0.1.0"
 
@@ -99,9 +102,4 @@ def promote_types(type1, type2):
     return _C._result_type(zeros(1, dtype=type1), zeros(1, dtype=type2))
 
 
-def set_num_threads(n):
-    """Accepted for compatibility; numpy's BLAS decides its own threads."""
-
-
-def get_num_threads():
-    return 1
+_threads.apply_default_at_import()

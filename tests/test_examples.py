@@ -75,6 +75,27 @@ def test_digits_compare_torch_trains_the_same_curve(capsys):
     assert "x torch's speed" in printed
 
 
+@pytest.fixture
+def restore_threads():
+    import autograd_c
+    torch = pytest.importorskip("torch")
+    counts = autograd_c.get_num_threads(), torch.get_num_threads()
+    yield
+    autograd_c.set_num_threads(counts[0])
+    torch.set_num_threads(counts[1])
+
+
+@pytest.mark.parametrize("threads", [[], ["--threads", "1"]], ids=["default", "one"])
+def test_digits_compare_torch_runs_both_on_the_same_threads(capsys, restore_threads, threads):
+    import autograd_c
+    from autograd_c.examples import digits
+    expected = int(threads[1]) if threads else autograd_c.get_num_threads()
+    digits.main(["--model", "mlp", "--epochs", "1", "--quiet", "--compare-torch"] + threads)
+    printed = capsys.readouterr().out
+    assert f"threads: {expected} in autograd_c and torch" in printed
+    assert f"threads     autograd_c {expected}   torch {expected}" in printed
+
+
 def test_digits_progress_bar_shows_loss_and_rate(capsys):
     pytest.importorskip("tqdm")
     from autograd_c.examples import digits

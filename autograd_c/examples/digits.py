@@ -1,6 +1,6 @@
 """Train an MLP and a small CNN on scikit-learn's handwritten digits, and report test accuracy.
 
-    autograd-c-digits [--model mlp|cnn|both] [--epochs 15] [--compare-torch]
+    autograd-c-digits [--model mlp|cnn|both] [--epochs 15] [--threads N] [--compare-torch]
     python -m autograd_c.examples.digits ...     (from outside the source tree)
 
 The data set is the 1,797 8x8 images that ship inside scikit-learn (no download). The loop is
@@ -8,9 +8,11 @@ the one PyTorch users write: a TensorDataset and a shuffling DataLoader, nn.Sequ
 CrossEntropyLoss, an optimizer and a learning-rate schedule, with a tqdm progress bar showing
 the loss and steps per second.
 
---compare-torch trains the same model in torch (when it is installed) from the same initial
-weights on the same batches, and prints where both loss curves end, both test accuracies and
-the ratio of their training speeds. Needs the `examples` extra: pip install "autograd_c[examples]".
+--threads N sets the intra-op thread count (numpy's BLAS); the default is autograd_c's, which
+is torch's. --compare-torch trains the same model in torch (when it is installed) from the same
+initial weights, on the same batches and thread count, and prints where both loss curves end,
+both test accuracies and the ratio of their training speeds. Needs the `examples` extra:
+pip install "autograd_c[examples]".
 """
 import argparse
 import sys
@@ -160,7 +162,6 @@ def run_model(kind, data, args, torch):
 
 def compare_with_torch(kind, initial, data, args, torch, ours, ours_acc):
     x_train, y_train, x_test, y_test = data
-    torch.set_num_threads(1)
     model = build_model(kind, torch.nn)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in initial.items()})
     loader = make_loader(x_train, y_train, args.batch_size, args.seed)
@@ -170,6 +171,8 @@ def compare_with_torch(kind, initial, data, args, torch, ours, ours_acc):
     print(f"{kind}: torch {torch.__version__} from the same initial weights and batches:")
     print(f"    final loss  autograd_c {ours.end_loss():.4f}   torch {theirs.end_loss():.4f}")
     print(f"    test acc.   autograd_c {ours_acc:.2%}   torch {acc:.2%}")
+    print(f"    threads     autograd_c {autograd_c.get_num_threads()}   "
+          f"torch {torch.get_num_threads()}")
     print(f"    steps/s     autograd_c {ours.steps_per_second:,.0f}   torch "
           f"{theirs.steps_per_second:,.0f}   (autograd_c is "
           f"{ours.steps_per_second / theirs.steps_per_second:.2f}x torch's speed)")
@@ -186,6 +189,18 @@ def import_torch(wanted):
     return torch
 
 
+def use_threads(threads, torch):
+    """Run both frameworks on the same number of threads, so that their speeds compare."""
+    chosen = "--threads" if threads is not None else "the default"
+    if threads is not None:
+        autograd_c.set_num_threads(threads)
+    threads = autograd_c.get_num_threads()
+    if torch is not None:
+        torch.set_num_threads(threads)
+    both = " in autograd_c and torch" if torch is not None else ""
+    print(f"threads: {threads}{both} ({chosen})")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=["mlp", "cnn", "both"], default="both")
@@ -193,14 +208,20 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="intra-op threads for autograd_c (and torch); default: "
+                             "autograd_c's default, which is torch's")
     parser.add_argument("--compare-torch", action="store_true",
-                        help="also train the same model in torch and compare")
+                        help="also train the same model in torch, on as many threads, and compare")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     args = parser.parse_args(argv)
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads must be at least 1, not {args.threads}")
 
     data = load_digits(args.seed)
     print(f"digits: {len(data[1])} training and {len(data[3])} test images of 8x8 pixels")
     torch = import_torch(args.compare_torch)
+    use_threads(args.threads, torch)
     kinds = ["mlp", "cnn"] if args.model == "both" else [args.model]
     return {kind: run_model(kind, data, args, torch) for kind in kinds}
 
