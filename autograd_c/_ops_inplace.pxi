@@ -86,6 +86,7 @@ cdef Tensor adopt(Tensor self, Tensor result):
 cdef Tensor inplace_binary(int op, Tensor self, object other, object alpha):
     cdef bint other_grad = requires_grad_of(other)
     cdef int k
+    check_alpha(self, other, alpha)
     cdef double a = alpha
     other = coerce_operand(other)
     other_grad = requires_grad_of(other)
@@ -180,6 +181,8 @@ cdef Tensor fill_(Tensor self, object value):
         raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with %d "
                            "dimensions." % (<Tensor>value).array.ndim)
     v = (<Tensor>value).array if isinstance(value, Tensor) else value
+    if is_scalar(value):
+        check_scalar_fits(value, dtype_of_array(self.array))
     if ag_grad_enabled() and (tracked(self) or value_grad):
         result = new_tensor(np.full(shp(self.array), v, dtype=self.array.dtype))
         record(result, "FillBackward0" if value_grad else "ZeroBackward0", _fill_rule,
@@ -334,6 +337,7 @@ cdef setitem(Tensor self, object index, object value):
     if isinstance(value, Tensor):
         v = (<Tensor>value).array
     elif is_scalar(value):
+        check_scalar_fits(value, dtype_of_array(self.array))
         v = value
     else:
         v = np.asarray(value)

@@ -242,12 +242,23 @@ cdef bint plain_linear(Tensor x, Tensor w, object bias):
             and cnp.PyArray_TYPE(b.array) == cnp.PyArray_TYPE(w.array))
 
 
+cdef check_addmm_dtypes(Tensor x, Tensor w, Tensor b):
+    """With a bias torch's linear is addmm(bias, x, weight.T), which refuses mixed dtypes where
+    the composed matmul-and-add would promote: the bias against the weight first."""
+    for first, name in ((b, "self"), (x, "mat1")):
+        if cnp.PyArray_TYPE(first.array) != cnp.PyArray_TYPE(w.array):
+            raise RuntimeError("%s and mat2 must have the same dtype, but got %s and %s"
+                               % (name, scalar_name(first.array), scalar_name(w.array)))
+
+
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias (torch.nn.functional.linear)."""
     cdef Tensor x = as_tensor_arg(input, "linear"), w = as_tensor_arg(weight, "linear")
     if bias is not None and not isinstance(bias, Tensor):
         raise TypeError("linear(): argument 'bias' (position 3) must be Tensor, not %s"
                         % type(bias).__name__)
+    if bias is not None and w.array.ndim == 2:
+        check_addmm_dtypes(x, w, <Tensor>bias)
     cdef tuple lead
     if bias is not None and x.array.ndim != 2 and w.array.ndim == 2 and x.array.ndim > 0:
         # torch flattens the leading dims into one for addmm, and views the result back

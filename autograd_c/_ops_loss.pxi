@@ -58,12 +58,15 @@ cdef check_nll_shapes(tuple xs, tuple ts):
                            % (list((xs[0],) + xs[2:]), list(ts)))
 
 
-cdef cnp.ndarray class_weights(object weight, Py_ssize_t n_classes, object dtype):
+cdef cnp.ndarray class_weights(object weight, Py_ssize_t n_classes, object dtype, Tensor x):
     cdef Tensor w = tensor_argument(weight, "nll_loss", "weight", 3)
     if w.array.size != n_classes:
         raise RuntimeError("weight tensor should be defined either for all %d classes or no "
                            "classes but got weight tensor of shape: %s"
                            % (n_classes, list(shp(w.array))))
+    if cnp.PyArray_TYPE(w.array) != cnp.PyArray_TYPE(x.array):
+        raise RuntimeError("expected scalar type %s but found %s"
+                           % (scalar_name(x.array), scalar_name(w.array)))
     if tracked(w) and ag_grad_enabled():
         raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect "
                            "to argument 'weight'. This input cannot have requires_grad True.")
@@ -73,6 +76,11 @@ cdef cnp.ndarray class_weights(object weight, Py_ssize_t n_classes, object dtype
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """The negative log-likelihood of target's classes under log-probabilities `input`, laid out
     as (C,), (N, C) or (N, C, d1, ...), with torch's checks in torch's order."""
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError("nll_loss_nd(): argument 'ignore_index' (position 5) must be int, not %s"
+                        % argument_type_name(ignore_index))
+    if not -2**63 <= ignore_index < 2**63:
+        raise ValueError("Overflow when unpacking long long")
     cdef Tensor x = as_tensor_arg(input, "nll_loss")
     cdef Tensor t = tensor_argument(target, "nll_loss", "target", 2)
     cdef tuple xs = shp(x.array)
@@ -87,7 +95,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         raise NotImplementedError("\"nll_loss_out_frame\" not implemented for '%s'"
                                   % scalar_name(x.array))
     cdef cnp.ndarray a = compute_array(x.array)
-    cdef cnp.ndarray w_class = None if weight is None else class_weights(weight, C, a.dtype)
+    cdef cnp.ndarray w_class = None if weight is None else class_weights(weight, C, a.dtype, x)
     cdef int how = REDUCTIONS[reduction]
 
     # entries e = (n, s) in target order; their flat positions in the (N, C, S) input

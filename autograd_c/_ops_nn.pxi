@@ -624,6 +624,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                return_indices=False):
     """2-D max pooling; with return_indices, also the flat in-plane position of each max."""
     cdef Tensor x = as_tensor_arg(input, "max_pool2d")
+    check_bool_arg(ceil_mode, "max_pool2d", "ceil_mode", 6)
     kernel, stride_t, pad, dil = pool_params(kernel_size, stride, padding, dilation,
                                              "max_pool2d")
     if x.array.ndim not in (3, 4):
@@ -678,6 +679,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """2-D average pooling with torch's rules for padding, ceil_mode and the divisor."""
     cdef Tensor x = as_tensor_arg(input, "avg_pool2d")
+    check_bool_arg(ceil_mode, "avg_pool2d", "ceil_mode")
+    check_bool_arg(count_include_pad, "avg_pool2d", "count_include_pad")
     if divisor_override is not None and (isinstance(divisor_override, (bool, float))
                                          or not hasattr(divisor_override, "__index__")):
         raise TypeError("avg_pool2d(): argument 'divisor_override' must be int, not %s"
@@ -897,6 +900,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training and M == 1:
         raise ValueError("Expected more than 1 value per channel when training, got input size "
                          "%s" % size_repr(list(xs)))
+    check_bool_arg(training, "batch_norm", "training", 6)
     if training and eps <= 0.0:
         raise ValueError("batch_norm eps must be positive during training, but got %s" % (eps,))
     if eps < 0.0:

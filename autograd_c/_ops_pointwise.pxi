@@ -449,7 +449,63 @@ cdef object check_number(object x, str fn):
     return x
 
 
+cdef str argument_type_name(object value):
+    """A value's type as torch's argument parser names it (numpy's bool is numpy.bool)."""
+    if isinstance(value, Tensor):
+        return "Tensor"
+    t = type(value)
+    return "numpy." + t.__name__ if t.__module__ == "numpy" else t.__name__
+
+
+cdef check_bool_arg(object value, str fn, str name, int pos=0):
+    """torch's parser takes only a Python bool for a bool argument: not 1, 1.5, None or 'yes'."""
+    if type(value) is not bool:
+        raise TypeError("%s(): argument '%s'%s must be bool, not %s"
+                        % (fn, name, " (position %d)" % pos if pos else "",
+                           argument_type_name(value)))
+
+
+cdef object overflows_fn = None
+cdef dict c_type_names = None
+
+
+cdef check_scalar_fits(object value, dtype dt):
+    """torch converts a number it writes into a tensor of dt with a range check (c10's
+    checked_convert): a float out of float32's range, or inf/nan or a too-big number for an
+    integer type, is refused rather than stored wrapped or saturated."""
+    global overflows_fn, c_type_names
+    if isinstance(value, (bool, np.bool_)):
+        return
+    if overflows_fn is None:
+        from autograd_c._creation import _overflows, _FILL_NAMES
+        overflows_fn, c_type_names = _overflows, _FILL_NAMES
+    value = float(value) if isinstance(value, (float, np.floating)) else int(value)
+    if overflows_fn(value, dt):
+        raise RuntimeError("value cannot be converted to type %s without overflow"
+                           % c_type_names[dt])
+
+
+cdef check_alpha(object input, object other, object alpha):
+    """add/sub's alpha: a bool only for a bool result, no float for an integer one, and within
+    the result type's range."""
+    if type(alpha) is not bool and alpha == 1:
+        return
+    for x in (input, other):
+        if not (isinstance(x, Tensor) or is_scalar(x)):
+            return          # the op itself names the bad operand
+    rd = result_type((input, other))
+    if isinstance(alpha, bool):
+        if rd is not BOOL:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+        return
+    if rd.category != CAT_FLOAT and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    check_scalar_fits(alpha, rd)
+
+
 def add(input, other, *, alpha=1, out=None):
+    check_alpha(input, other, alpha)
     if not isinstance(input, Tensor):
         check_number(input, "add")
         if isinstance(other, Tensor) and alpha == 1:
@@ -459,6 +515,7 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def sub(input, other, *, alpha=1, out=None):
+    check_alpha(input, other, alpha)
     if not isinstance(input, Tensor) and isinstance(other, Tensor):
         check_number(input, "sub")
         return named_result(binary_op(AG_RSUB, <Tensor>other, input, alpha), "sub", input)
@@ -481,11 +538,21 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
-        q = binary_op(AG_DIV, as_tensor_arg(input, "div"), other).detach()
         rd = result_type((input, other))
+        check_integer_division(rd, other, "div_trunc_cpu")
+        q = binary_op(AG_DIV, as_tensor_arg(input, "div"), other).detach()
         return new_tensor(as_array(np.trunc((<Tensor>q).array).astype(rd.numpy_dtype)))
     raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                      "found '%s'" % rounding_mode)
+
+
+cdef check_integer_division(dtype rd, object divisor, str kernel):
+    """Integer division by zero is an error in torch (floats give inf or nan), and bool has no
+    division kernel."""
+    if rd is BOOL:
+        raise NotImplementedError("\"%s\" not implemented for 'Bool'" % kernel)
+    if rd.category != CAT_FLOAT and np.any(np.asarray(operand_array(divisor, rd)) == 0):
+        raise RuntimeError("ZeroDivisionError")
 
 
 def true_divide(input, other):
@@ -495,10 +562,9 @@ def true_divide(input, other):
 def floor_divide(a, b):
     """a // b, not differentiable (as in torch)."""
     rd = result_type((a, b))
+    check_integer_division(rd, b, "div_floor_cpu")
     A = operand_array(a, rd)
     B = operand_array(b, rd)
-    if rd.category != CAT_FLOAT and np.any(np.asarray(B) == 0):
-        raise RuntimeError("ZeroDivisionError")
     with np.errstate(all="ignore"):
         return new_tensor(as_array(np.floor_divide(A, B)))
 
@@ -506,10 +572,9 @@ def floor_divide(a, b):
 def remainder(a, b):
     """a % b with the sign of b (Python's and torch's convention)."""
     rd = result_type((a, b))
+    check_integer_division(rd, b, "remainder_cpu")
     A = operand_array(a, rd)
     B = operand_array(b, rd)
-    if rd.category != CAT_FLOAT and np.any(np.asarray(B) == 0):
-        raise RuntimeError("ZeroDivisionError")
     with np.errstate(all="ignore"):
         out = new_tensor(as_array(np.remainder(A, B)))
     return record(out, "RemainderBackward0", _remainder_rule, (A, B, shape_of(a), shape_of(b)),
@@ -628,13 +693,24 @@ def equal(input, other):
     return shp(a.array) == shp(b.array) and bool(np.array_equal(a.array, b.array))
 
 
+cdef check_close_dtypes(Tensor a, Tensor b):
+    """isclose/allclose compare tensors of one dtype only (no promotion), as torch's do."""
+    if cnp.PyArray_TYPE(a.array) != cnp.PyArray_TYPE(b.array):
+        raise RuntimeError("%s did not match %s" % (dtype_of_array(a.array).legacy_name[:-6],
+                                                    dtype_of_array(b.array).legacy_name[:-6]))
+
+
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     cdef Tensor a = as_tensor_arg(input, "allclose"), b = as_tensor_arg(other, "allclose")
+    check_bool_arg(equal_nan, "allclose", "equal_nan")
+    check_close_dtypes(a, b)
     return bool(np.allclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     cdef Tensor a = as_tensor_arg(input, "isclose"), b = as_tensor_arg(other, "isclose")
+    check_bool_arg(equal_nan, "isclose", "equal_nan")
+    check_close_dtypes(a, b)
     return new_tensor(as_array(np.isclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
@@ -712,6 +788,9 @@ def where(condition, input=None, other=None):
                            "with dtype %s" % FLOAT_NAMES.get(dtype_of_array(cond.array).name,
                                                              dtype_of_array(cond.array).name.capitalize()))
     rd = result_type((input, other))
+    for x in (input, other):
+        if is_scalar(x):
+            check_scalar_fits(x, rd)
     shape = shp(cond.array)
     for x in (input, other):
         if isinstance(x, Tensor):
@@ -734,6 +813,9 @@ def clamp(input, min=None, max=None):
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return clamp_tensors(x, min, max)
     rd = result_type(tuple([v for v in (x, min, max) if v is not None]))
+    for bound in (min, max):
+        if bound is not None:
+            check_scalar_fits(bound, rd)
     X = operand_array(x, rd)
     out = X
     with np.errstate(invalid="ignore"):
@@ -805,6 +887,7 @@ def masked_fill(input, mask, value):
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                                "tensor with %d dimension(s)." % cnp.PyArray_NDIM((<Tensor>value).array))
         v = (<Tensor>value).array
+    check_scalar_fits(np.asarray(v).item(), dtype_of_array(x.array))
     out = new_tensor(as_array(np.where(m.array, np.asarray(v).astype(x.array.dtype), x.array)))
     return record(out, "MaskedFillBackward1" if isinstance(value, Tensor) else "MaskedFillBackward0",
                   _masked_fill_rule,

@@ -98,6 +98,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
+    check_bool_arg(keepdim, "sum", "keepdim")
+    if dtype is not None and cnp.PyArray_TYPE(a) == cnp.NPY_BOOL:
+        return all_any(np.any, new_tensor(a), dim, keepdim, "sum")    # a bool sum is an or
     cdef int k
     cdef int nd = cnp.PyArray_NDIM(a)
     if dtype is None and dtype_of_array(a).category != CAT_FLOAT:
@@ -132,6 +135,11 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
+    check_bool_arg(keepdim, "mean", "keepdim")
+    if dtype is not None and not to_dtype(dtype).is_floating_point:
+        raise RuntimeError("mean(): could not infer output dtype. Optional dtype must be either a "
+                           "floating point or complex dtype. Got: %s"
+                           % to_dtype(dtype).legacy_name[:-6])
     cdef cnp.ndarray a = cast_for(dtype, x.array) if dtype is not None else float_input(x, "mean")
     cdef int k
     if dim is None and not keepdim:         # keepdim keeps every dim, as size 1: MeanBackward1
@@ -161,8 +169,11 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, keepdims=None):
     """The product; its gradient is torch's: result / input where no input is 0, and products of
     the other elements (computed without division) where one is."""
     keepdim = keepdim if keepdims is None else keepdims
+    check_bool_arg(keepdim, "prod", "keepdim")
     cdef Tensor x = as_tensor_arg(input, "prod")
     cdef cnp.ndarray a = cast_for(dtype, x.array)
+    if dtype is not None and cnp.PyArray_TYPE(a) == cnp.NPY_BOOL:
+        return all_any(np.all, new_tensor(a), dim, keepdim, "prod")   # a bool product is an and
     if dtype is None and dtype_of_array(a).category != CAT_FLOAT:
         a = a.astype(np.int64)
     if dim is None:
@@ -192,11 +203,15 @@ cdef Tensor empty_reduction_error(Tensor x, str fn):
 
 
 def max(input, dim=None, keepdim=False, *, out=None, keepdims=None):
-    return extreme(input, dim, keepdim if keepdims is None else keepdims, True)
+    keepdim = keepdim if keepdims is None else keepdims
+    check_bool_arg(keepdim, "max", "keepdim")
+    return extreme(input, dim, keepdim, True)
 
 
 def min(input, dim=None, keepdim=False, *, out=None, keepdims=None):
-    return extreme(input, dim, keepdim if keepdims is None else keepdims, False)
+    keepdim = keepdim if keepdims is None else keepdims
+    check_bool_arg(keepdim, "min", "keepdim")
+    return extreme(input, dim, keepdim, False)
 
 
 cdef object extreme(object input, object dim, bint keepdim, bint is_max):
@@ -238,11 +253,15 @@ cdef object extreme(object input, object dim, bint keepdim, bint is_max):
 
 
 def amax(input, dim=(), keepdim=False, *, keepdims=None):
-    return amax_amin(input, dim, keepdim if keepdims is None else keepdims, True)
+    keepdim = keepdim if keepdims is None else keepdims
+    check_bool_arg(keepdim, "amax", "keepdim")
+    return amax_amin(input, dim, keepdim, True)
 
 
 def amin(input, dim=(), keepdim=False, *, keepdims=None):
-    return amax_amin(input, dim, keepdim if keepdims is None else keepdims, False)
+    keepdim = keepdim if keepdims is None else keepdims
+    check_bool_arg(keepdim, "amin", "keepdim")
+    return amax_amin(input, dim, keepdim, False)
 
 
 cdef Tensor amax_amin(object input, object dim, bint keepdim, bint is_max):
@@ -276,11 +295,15 @@ cdef bint all_nonzero(tuple shape, tuple axes):
 
 
 def argmax(input, dim=None, keepdim=False, *, keepdims=None):
-    return arg_extreme(input, dim, keepdim if keepdims is None else keepdims, True)
+    keepdim = keepdim if keepdims is None else keepdims
+    check_bool_arg(keepdim, "argmax", "keepdim")
+    return arg_extreme(input, dim, keepdim, True)
 
 
 def argmin(input, dim=None, keepdim=False, *, keepdims=None):
-    return arg_extreme(input, dim, keepdim if keepdims is None else keepdims, False)
+    keepdim = keepdim if keepdims is None else keepdims
+    check_bool_arg(keepdim, "argmin", "keepdim")
+    return arg_extreme(input, dim, keepdim, False)
 
 
 cdef Tensor arg_extreme(object input, object dim, bint keepdim, bint is_max):
@@ -311,11 +334,15 @@ cdef Tensor arg_extreme(object input, object dim, bint keepdim, bint is_max):
 
 
 def all(input, dim=None, keepdim=False, *, keepdims=None):
-    return all_any(np.all, input, dim, keepdim if keepdims is None else keepdims, "all")
+    keepdim = keepdim if keepdims is None else keepdims
+    check_bool_arg(keepdim, "all", "keepdim")
+    return all_any(np.all, input, dim, keepdim, "all")
 
 
 def any(input, dim=None, keepdim=False, *, keepdims=None):
-    return all_any(np.any, input, dim, keepdim if keepdims is None else keepdims, "any")
+    keepdim = keepdim if keepdims is None else keepdims
+    check_bool_arg(keepdim, "any", "keepdim")
+    return all_any(np.any, input, dim, keepdim, "any")
 
 
 cdef Tensor all_any(object reduce, object input, object dim, bint keepdim, str fn):
@@ -329,17 +356,23 @@ cdef Tensor all_any(object reduce, object input, object dim, bint keepdim, str f
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
-    return variance(input, dim, unbiased, keepdim if keepdims is None else keepdims, correction, False)
+    keepdim = keepdim if keepdims is None else keepdims
+    check_bool_arg(keepdim, "var", "keepdim")
+    return variance(input, dim, unbiased, keepdim, correction, False)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
-    return variance(input, dim, unbiased, keepdim if keepdims is None else keepdims, correction, True)
+    keepdim = keepdim if keepdims is None else keepdims
+    check_bool_arg(keepdim, "std", "keepdim")
+    return variance(input, dim, unbiased, keepdim, correction, True)
 
 
 cdef Tensor variance(object input, object dim, object unbiased, bint keepdim, object correction,
                      bint take_sqrt):
     cdef Tensor x = as_tensor_arg(input, "std" if take_sqrt else "var")
     fn = "std" if take_sqrt else "var"
+    if unbiased is not None and type(unbiased) is not bool:
+        check_bool_arg(unbiased, fn, "unbiased")
     a = float_input(x, fn)
     if isinstance(dim, bool):
         unbiased, dim = dim, None
@@ -369,6 +402,7 @@ cdef Tensor variance(object input, object dim, object unbiased, bint keepdim, ob
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims
+    check_bool_arg(keepdim, "linalg_vector_norm", "keepdim")
     cdef Tensor x = as_tensor_arg(input, "norm")
     a = x.array
     if dtype_of_array(a).category != CAT_FLOAT:
@@ -404,6 +438,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, keepdims=None):
 
 def logsumexp(input, dim, keepdim=False, *, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims
+    check_bool_arg(keepdim, "logsumexp", "keepdim")
     cdef Tensor x = as_tensor_arg(input, "logsumexp")
     a = x.array
     if dtype_of_array(a).category != CAT_FLOAT:

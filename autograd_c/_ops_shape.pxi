@@ -226,8 +226,12 @@ cdef object index_component(object i):
     """One component of an index in numpy's terms; torch's errors for what torch refuses."""
     if isinstance(i, Tensor):
         arr = (<Tensor>i).array
-        if dtype_of_array(arr).category == CAT_FLOAT:
+        if dtype_of_array(arr) in (float16, float32, float64, int8, int16):
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if dtype_of_array(arr) is uint8:    # torch still reads a byte index as a mask
+            warnings.warn("indexing with dtype %s.uint8 is now deprecated, please use a dtype "
+                          "%s.bool instead." % (MODULE_NAME, MODULE_NAME))
+            return arr.astype(np.bool_)
         return arr
     if isinstance(i, slice):
         step = None if i.step is None else int(i.step)

@@ -11,6 +11,7 @@ import numpy as np
 import autograd_c as _ac
 from autograd_c import _C
 from autograd_c._C import _from_array, _array_of
+from autograd_c._creation import _fill_value
 
 __all__ = [
     "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softmax", "log_softmax",
@@ -18,6 +19,51 @@ __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
     "binary_cross_entropy", "binary_cross_entropy_with_logits",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# argument checks torch's parser and kernels make
+# ---------------------------------------------------------------------------------------------
+
+def _scalar_name(dtype):
+    return _SCALAR_NAMES[str(dtype).split(".")[-1]]
+
+
+def _type_name(value):
+    """A value's type as torch's argument parser names it (numpy's bool is numpy.bool)."""
+    if isinstance(value, _ac.Tensor):
+        return "Tensor"
+    t = type(value)
+    return "numpy." + t.__name__ if t.__module__ == "numpy" else t.__name__
+
+
+def _check_bool(value, fn, name, position):
+    if type(value) is not bool:
+        raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be bool, "
+                        f"not {_type_name(value)}")
+
+
+def _check_int(value, fn, name, position):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be int, "
+                        f"not {_type_name(value)}")
+
+
+def _check_floating(input, kernel):
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_name(input.dtype)}'")
+
+
+def _check_castable(result_dtype, out_dtype):
+    """torch's kernels write into an output of a fixed dtype; a float result cannot go into an
+    integer (or bool) one."""
+    if _category(result_dtype) > _category(out_dtype):
+        raise RuntimeError(f"result type {_scalar_name(result_dtype)} can't be cast to the "
+                           f"desired output type {_scalar_name(out_dtype)}")
+
+
+def _category(dtype):
+    return 2 if dtype.is_floating_point else (0 if dtype is _ac.bool else 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -35,6 +81,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
             f"[*, {', '.join(str(d) for d in normalized_shape)}], but got input of size"
             f"{list(input.shape)}")
+    _check_layer_norm_dtypes(input, weight, bias)
     dims = tuple(range(input.dim() - n, input.dim()))
     mean = input.mean(dims, keepdim=True)
     centered = input - mean
@@ -45,6 +92,21 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         out = out + bias
     return out
+
+
+def _check_layer_norm_dtypes(input, weight, bias):
+    """torch's CPU kernel takes parameters of the input's dtype only (its one mixed case, float32
+    parameters for a half-precision input, has no counterpart here)."""
+    _check_floating(input, "LayerNormKernelImpl")
+    params = [p for p in (weight, bias) if p is not None]
+    if params and params[0].dtype != input.dtype:
+        if params[0].dtype is _ac.float32:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    for p in params[1:]:
+        if p.dtype != input.dtype:
+            raise RuntimeError(f"expected scalar type {_scalar_name(input.dtype)} but found "
+                               f"{_scalar_name(p.dtype)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,6 +161,8 @@ def relu(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    _check_floating(input, "leaky_relu_cpu")
+    _fill_value(negative_slope, input.dtype)        # the range check torch makes of the slope
     if inplace:
         src = input.clone()
         return input.copy_(_ac.where(src > 0, src, src * negative_slope))
@@ -144,6 +208,7 @@ def _gelu_exact(input, x):
 
 
 def silu(input, inplace=False):
+    _check_floating(input, "silu_cpu")
     if inplace:
         # compute from a copy so that the write into input does not invalidate saved tensors
         src = input.clone()
@@ -159,6 +224,11 @@ def tanh(input):
     return input.tanh()
 
 
+def _check_dim(dim, fn):
+    if isinstance(dim, bool):
+        raise TypeError(f"{fn}(): argument 'dim' (position 1) must be int, not bool")
+
+
 def _get_softmax_dim(name, ndim, stacklevel):
     warnings.warn(
         f"Implicit dimension choice for {name} has been deprecated. "
@@ -171,6 +241,7 @@ def _get_softmax_dim(name, ndim, stacklevel):
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    _check_dim(dim, "softmax")
     if dim is None:
         dim = _get_softmax_dim("softmax", input.dim(), _stacklevel)
     if dtype is not None:
@@ -179,6 +250,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    _check_dim(dim, "log_softmax")
     if dim is None:
         dim = _get_softmax_dim("log_softmax", input.dim(), _stacklevel)
     if dtype is not None:
@@ -222,6 +294,7 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 
 
 def one_hot(tensor, num_classes=-1):
+    _check_int(num_classes, "one_hot", "num_classes", 2)
     if tensor.dtype != _ac.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if tensor.numel() == 0:
@@ -241,6 +314,9 @@ def one_hot(tensor, num_classes=-1):
 def dropout(input, p=0.5, training=True, inplace=False):
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p != p:          # nan passes the Python check above and is refused by the kernel's
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_bool(training, "dropout", "train", 3)
     if not training or p == 0.0:
         return input
     if p == 1.0:
@@ -263,6 +339,7 @@ def pad(input, pad, mode="constant", value=None):
         raise RuntimeError("Padding length should be less than or equal to two times the input dimension but got padding length %d and input of dimension %d" % (len(pad), input.dim()))
     if value is None:
         value = 0
+    _fill_value(value, input.dtype)                 # torch's range check of the fill value
     out = input
     for i in range(len(pad) // 2):
         dim = input.dim() - 1 - i
@@ -296,6 +373,13 @@ def pad(input, pad, mode="constant", value=None):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    if input.dtype not in (_ac.int64, _ac.int32):
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {_ac.__name__}.{input.dtype.legacy_name} instead "
+            "(while checking arguments for embedding)")
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError(
             "embedding: max_norm, scale_grad_by_freq and sparse are not supported by autograd_c")
@@ -329,12 +413,6 @@ def _warn_size(input, target):
         )
 
 
-def _pointwise_loss(loss, weight, reduction):
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
-
-
 def _weighted(loss, input, weight, reduction, mean_by_weight):
     """torch's Python path for losses given a weight (mse_loss, l1_loss, huber_loss)."""
     if weight.size() != input.size():
@@ -354,6 +432,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     _warn_size(input, target)
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
+    if not (input.is_floating_point() or target.is_floating_point()):
+        raise NotImplementedError(
+            f"\"mse_cpu\" not implemented for '{_scalar_name(_ac.result_type(input, target))}'")
     diff = input - target
     if weight is not None:
         return _weighted(diff * diff, input, weight, reduction, True)
@@ -375,8 +456,11 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     _warn_size(input, target)
     reduction = _reduction_of(size_average, reduce, reduction)
-    if beta < 0:
+    if not beta >= 0:       # nan too
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if not (input.is_floating_point() or target.is_floating_point()):
+        raise NotImplementedError(
+            f"\"smooth_l1_cpu\" not implemented for '{_scalar_name(_ac.result_type(input, target))}'")
     ad = (input - target).abs()
     if beta == 0.0:
         return _reduce(ad, reduction)
@@ -388,10 +472,13 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _warn_size(input, target)
     if weight is None:
         _check_reduction(reduction)
-    if delta <= 0:
+    if not delta > 0:       # nan too
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    # torch's kernel computes in the promoted type and writes an output of the input's dtype
+    _check_castable(_ac.result_type(input, target), input.dtype)
+    _check_floating(input, "huber_cpu")
     ad = (input - target).abs()
-    loss = _ac.where(ad < delta, 0.5 * ad * ad, delta * (ad - 0.5 * delta))
+    loss = _ac.where(ad < delta, 0.5 * ad * ad, delta * (ad - 0.5 * delta)).to(input.dtype)
     if weight is not None:
         return _weighted(loss, input, weight, reduction, False)
     return _reduce(loss, reduction)
@@ -410,6 +497,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     reduction = _reduction_of(size_average, reduce, reduction)
+    _check_int(ignore_index, "cross_entropy_loss", "ignore_index", 5)
     if not (0.0 <= label_smoothing <= 1.0):
         raise RuntimeError(
             f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -470,12 +558,18 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(
             f"Using a target size ({target.size()}) that is different to the input size "
             f"({input.size()}) is deprecated. Please ensure they have the same size.")
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {_scalar_name(target.dtype)} but expected "
+                           f"{_scalar_name(input.dtype)}")
+    _check_floating(input, "binary_cross_entropy")
     if input.numel() > 0 and bool(((input < 0) | (input > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
     log_x = input.log().clamp(min=-100)
     log_1mx = (1 - input).log().clamp(min=-100)
     loss = -(target * log_x + (1 - target) * log_1mx)
-    return _pointwise_loss(loss, weight, reduction)
+    if weight is not None:      # torch's kernel takes the weight in the input's dtype
+        loss = loss * weight.to(input.dtype)
+    return _reduce(loss, reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -484,6 +578,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if target.size() != input.size():
         raise ValueError(
             f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    # torch's kernel writes an output of the target's dtype, whatever the other operands' are
+    _check_castable(_ac.result_type(input, target), target.dtype)
+    _check_floating(input, "log_sigmoid_cpu")
     # log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)), stable for any x
     log_sig = _ac.minimum(input, _ac.zeros_like(input)) - (1 + (-input.abs()).exp()).log()
     if pos_weight is not None:
@@ -491,4 +588,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         loss = (1 - target) * input - log_weight * log_sig
     else:
         loss = (1 - target) * input - log_sig
-    return _pointwise_loss(loss, weight, reduction)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss.to(target.dtype), reduction)
