@@ -140,7 +140,7 @@ def _function_node(ctx, backward_fn, str name, tuple args, tuple outputs):
     node.has_saved = bool(ctx.saved)       # then a second backward needs retain_graph
     node.input_meta = [(shp((<Tensor>a).array), (<Tensor>a).array.dtype)
                        if isinstance(a, Tensor) else None for a in args]
-    node.output_meta = [(shp((<Tensor>o).array), (<Tensor>o).array.dtype) for o in outputs]
+    node.output_meta = [(shp((<Tensor?>o).array), (<Tensor>o).array.dtype) for o in outputs]
     node.multi_output = len(outputs) > 1
     node.filed = [None] * len(outputs)
     if anomaly_enabled:
@@ -149,7 +149,7 @@ def _function_node(ctx, backward_fn, str name, tuple args, tuple outputs):
     cdef OutputSlot slot
     cdef int i
     for i in range(len(outputs)):
-        out = <Tensor>outputs[i]
+        out = <Tensor?>outputs[i]
         if id(out) in ctx.non_differentiable:
             continue
         if not node.multi_output:

@@ -325,3 +325,28 @@ def test_once_differentiable_backward_still_runs():
     Cube.apply(x).backward()
     assert x.grad.item() == 12.0
     assert gradcheck(Cube.apply, (ac.tensor([0.7], dtype=ac.float64, requires_grad=True),))
+
+
+def test_recording_a_function_node_refuses_outputs_that_are_not_tensors():
+    # _function_node is reachable from Python; an output that is not a Tensor once crashed the
+    # interpreter, so the check runs in a child process
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    script = (
+        "import numpy as np, autograd_c as ac\n"
+        "from autograd_c.autograd.function import FunctionCtx\n"
+        "x = ac.ones(3, requires_grad=True)\n"
+        "try:\n"
+        "    ac._C._function_node(FunctionCtx((True,)), lambda ctx, g: g, 'XBackward', (x,),\n"
+        "                         (np.zeros(3),))\n"
+        "except TypeError as e:\n"
+        "    print(e)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(ac.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, env=env, cwd=tempfile.gettempdir())
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "Cannot convert numpy.ndarray to autograd_c._C.Tensor"

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import autograd_c
 from autograd_c import _C
-from autograd_c.optim.optimizer import Optimizer, _use_grad_for_differentiable
+from autograd_c.optim.optimizer import (
+    Optimizer, _convert_plain_steps, _step_tensor, _use_grad_for_differentiable,
+)
 
 __all__ = ["Adagrad"]
 
@@ -34,9 +36,13 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 self._new_state(p, group["initial_accumulator_value"])
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        _convert_plain_steps(self)
+
     def _new_state(self, p, initial_accumulator_value):
         state = self.state[p]
-        state["step"] = autograd_c.tensor(0.0, dtype=autograd_c.float32)
+        state["step"] = _step_tensor()
         state["sum"] = autograd_c.full_like(p, initial_accumulator_value)
         return state
 

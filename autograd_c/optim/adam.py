@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from autograd_c import _C
-from autograd_c.optim.optimizer import Optimizer, _use_grad_for_differentiable
+from autograd_c.optim.optimizer import (
+    Optimizer, _convert_plain_steps, _step_tensor, _use_grad_for_differentiable,
+)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -35,6 +37,7 @@ class Adam(Optimizer):
             group.setdefault("amsgrad", False)
             group.setdefault("maximize", False)
             group.setdefault("decoupled_weight_decay", False)
+        _convert_plain_steps(self)
 
     @_use_grad_for_differentiable
     def step(self, closure=None):
@@ -48,9 +51,10 @@ class Adam(Optimizer):
             left = _C._adam_step(
                 params, grads, [s["exp_avg"] for s in states],
                 [s["exp_avg_sq"] for s in states],
-                [s.get("max_exp_avg_sq") if group["amsgrad"] else None for s in states],
+                [s["max_exp_avg_sq"] if group["amsgrad"] else None for s in states],
                 [s["step"] for s in states], group["lr"], beta1, beta2, group["eps"],
-                group["weight_decay"], group["decoupled_weight_decay"], group["maximize"])
+                group["weight_decay"], group["decoupled_weight_decay"], group["maximize"],
+                group["amsgrad"])
             for i in left:
                 _adam_update(params[i], grads[i], states[i], group)
         return loss
@@ -58,7 +62,7 @@ class Adam(Optimizer):
     def _state_of(self, p, amsgrad):
         state = self.state[p]
         if len(state) == 0:
-            state["step"] = _tensor0()
+            state["step"] = _step_tensor()
             state["exp_avg"] = _zeros_like(p)
             state["exp_avg_sq"] = _zeros_like(p)
             if amsgrad:
@@ -88,7 +92,7 @@ def _adam_update(p, grad, state, group):
     bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
     if group["amsgrad"]:
         max_sq = state["max_exp_avg_sq"]
-        max_sq.copy_(_maximum(max_sq, exp_avg_sq))
+        _maximum_into(max_sq, exp_avg_sq)
         exp_avg_sq = max_sq
     denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
     p.add_(exp_avg / denom, alpha=-step_size)
@@ -114,11 +118,16 @@ def _zeros_like(p):
     return autograd_c.zeros_like(p)
 
 
-def _tensor0():
-    import autograd_c
-    return autograd_c.tensor(0.0, dtype=autograd_c.float32)
-
-
 def _maximum(a, b):
     import autograd_c
     return autograd_c.maximum(a, b)
+
+
+def _maximum_into(out, other):
+    """torch.maximum(out, other, out=out), which refuses a floating result for an integer or
+    bool out rather than truncating it."""
+    result = _maximum(out, other)
+    if result.is_floating_point() and not out.is_floating_point():
+        raise RuntimeError("result type %s can't be cast to the desired output type %s"
+                           % (result.dtype.legacy_name[:-6], out.dtype.legacy_name[:-6]))
+    out.copy_(result)

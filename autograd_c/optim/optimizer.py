@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import copy
 import functools
+import sys
 import warnings
 from collections import defaultdict
 from itertools import chain
 from typing import Any
 
+import numpy as np
+
+import autograd_c
 from autograd_c import _C
 from autograd_c.autograd import no_grad
 
@@ -67,6 +71,38 @@ def _use_grad_for_differentiable(func):
 
 def _get_value(x):
     return x.item() if isinstance(x, Tensor) else x
+
+
+def _step_tensor(count=0.0):
+    """A step count as torch keeps one: a 0-d tensor, float64 when that is the default dtype and
+    float32 otherwise."""
+    dtype = _C.float64 if _C.get_default_dtype() is _C.float64 else _C.float32
+    return autograd_c.tensor(float(count), dtype=dtype)
+
+
+def _convert_plain_steps(optimizer):
+    """Older torch saved `step` as a Python number; the step functions count in a tensor, so,
+    as torch's optimizers do on loading, such a number becomes a step tensor."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            state = optimizer.state.get(p, [])
+            if len(state) != 0 and not isinstance(state["step"], Tensor):
+                state["step"] = _step_tensor(float(state["step"]))
+
+
+def _foreign_tensor_copy(value):
+    """A copy of a numpy array or a torch tensor (from a state dict torch itself saved) as a
+    Tensor of ours; None for anything else."""
+    if isinstance(value, np.ndarray):
+        return autograd_c.tensor(value)
+    torch = sys.modules.get("torch")
+    torch_tensor = getattr(torch, "Tensor", None)
+    if isinstance(torch_tensor, type) and isinstance(value, torch_tensor):
+        value = value.detach().cpu()
+        if value.dtype == torch.bfloat16:       # numpy has no bfloat16
+            value = value.float()
+        return autograd_c.tensor(value.numpy())
+    return None
 
 
 class Optimizer:
@@ -264,6 +300,10 @@ class Optimizer:
         )
 
         def _cast(param, value, key=None):
+            if not isinstance(value, Tensor):
+                foreign = _foreign_tensor_copy(value)
+                if foreign is not None:
+                    return Optimizer._process_value_according_to_param_policy(param, foreign, key)
             if isinstance(value, Tensor):
                 value = value.detach().clone()
                 return Optimizer._process_value_according_to_param_policy(param, value, key)

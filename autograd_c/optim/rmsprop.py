@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import autograd_c
 from autograd_c import _C
-from autograd_c.optim.optimizer import Optimizer, _use_grad_for_differentiable
+from autograd_c.optim.optimizer import (
+    Optimizer, _convert_plain_steps, _step_tensor, _use_grad_for_differentiable,
+)
 
 __all__ = ["RMSprop"]
 
@@ -29,6 +31,10 @@ class RMSprop(Optimizer):
         }
         super().__init__(params, defaults)
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        _convert_plain_steps(self)
+
     @_use_grad_for_differentiable
     def step(self, closure=None):
         loss = self._evaluate(closure)
@@ -43,7 +49,7 @@ class RMSprop(Optimizer):
                 [s["grad_avg"] if centered else None for s in states],
                 [s["momentum_buffer"] if momentum > 0 else None for s in states],
                 [s["step"] for s in states], group["lr"], group["alpha"], group["eps"],
-                group["weight_decay"], momentum, group["maximize"])
+                group["weight_decay"], momentum, group["maximize"], centered)
             for i in left:
                 _rmsprop_update(params[i], grads[i], states[i], group)
         return loss
@@ -51,7 +57,7 @@ class RMSprop(Optimizer):
     def _state_of(self, p, group):
         state = self.state[p]
         if len(state) == 0:
-            state["step"] = autograd_c.tensor(0.0, dtype=autograd_c.float32)
+            state["step"] = _step_tensor()
             state["square_avg"] = autograd_c.zeros_like(p)
             if group["momentum"] > 0:
                 state["momentum_buffer"] = autograd_c.zeros_like(p)
