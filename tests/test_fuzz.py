@@ -413,6 +413,79 @@ KNOWN_DEFECTS = [
     # x.expand() accepted; torch TypeError (missing size)
     (("T.expand",), "no sizes", lambda c: len(c.args) > 1 and c.args[1][0] in (
         "splat", "list", "tuple") and not c.args[1][1]),
+    # F.gelu(torch.tensor([math.inf])) is inf; torch 2.13 gives nan
+    (("F.gelu",), "an infinite input", lambda c: _t(c, 0) is not None and _t(c, 0)[3] ==
+     "special"),
+    # F.linear(bool_x, float64 weight with no rows) raises the matmul dtype error; torch returns
+    (("F.linear",), "mixed dtypes", lambda c: len({t[1] for t in _tensors(c)}) > 1),
+    # x.amin([-1, -2, 2]) of a tensor with an empty dim: "dim 2 appears multiple times" before
+    # torch's IndexError "Expected reduction dim -1 to have non-zero size"
+    (("T.amin", "T.amax", "torch.amin_kw", "torch.amax_kw"), "an empty tensor",
+     lambda c: _t(c, 0) is not None and _numel(_t(c, 0)) == 0),
+    # the gradient of F.binary_cross_entropy at input 0 or 1 is nan; torch clamps the
+    # denominator (1 - x) * x at 1e-12 and gives a finite gradient
+    (("F.binary_cross_entropy",), "an input of exactly 0 or 1, backward",
+     lambda c: c.backward and _t(c, 0) is not None and _t(c, 0)[3] == "special"),
+    # torch.div(x, 2, rounding_mode='bogus') raises ValueError; torch RuntimeError
+    (("torch.div_mode",), "an unknown rounding mode",
+     lambda c: _value(c.kwargs.get("rounding_mode")) not in (None, "floor", "trunc")),
+    # x.normal_(0, -1) raises numpy's ValueError "scale < 0" (torch RuntimeError "normal expects
+    # std >= 0.0"); x.uniform_(nan, 1) numpy's OverflowError (torch RuntimeError "from is out
+    # of bounds for float")
+    (("T.normal_", "T.uniform_"), "a negative std or a non-finite bound",
+     lambda c: any(type(v) in (int, float) and (v < 0 or not math.isfinite(v))
+                   for v in _values(c))),
+    # clamp(bool_t, min=bool_t, max=bool_t) returns; torch NotImplementedError "clamp_cpu"
+    (("torch.clamp_kw", "T.clamp", "T.clamp_"), "a bool self",
+     lambda c: _t(c, 0) is not None and _t(c, 0)[1] == "bool"),
+    # torch.chunk(zeros(0, 2, 3), 10**12) hangs, zeros(0, 0, 3).chunk(10**12) MemoryError
+    # (torch RuntimeError std::bad_alloc): the zeros(0).chunk(2**64) hang, at int64 sizes
+    (("T.chunk", "torch.chunk"), "an empty tensor and a huge number of chunks",
+     lambda c: any(type(v) is int and v > 2**20 for v in _values(c))),
+    # F.embedding(t, weight with no columns) and an index out of range: IndexError; torch
+    # RuntimeError "INDICES element is out of DATA bounds"
+    (("F.embedding",), "a weight with no columns",
+     lambda c: _t(c, 1) is not None and 0 in _t(c, 1)[0]),
+    # torch.norm(1.5) is torch's own AttributeError ('float' object has no attribute 'layout');
+    # ours TypeError is the better answer
+    (("torch.norm_kw",), "a non-Tensor (torch's own bug)", lambda c: _not_tensor(c, 0)),
+    # zeros(1, 2).expand(2, 2).zero_() / .fill_(1): overlap error; torch writes the value
+    (("T.zero_", "T.fill_"), "an expanded self", lambda c: _t(c, 0)[2] == "expand"),
+    # F.smooth_l1_loss(float32, float64 target) returns float32; torch float64 (as mse_loss)
+    (("F.smooth_l1_loss",), "mixed float dtypes",
+     lambda c: len(_float_dtypes(c, (0, "input"), (1, "target"))) > 1),
+    # zeros(0, 3).split(-2) returns; torch RuntimeError "split expects split_size be
+    # non-negative"
+    (("T.split",), "a negative size", lambda c: any(type(v) is int and v < 0
+                                                      for v in _values(c))),
+    # zeros(2, 0)[tensor([5])]: IndexError; torch 2.13 does not check indices when the result
+    # is empty
+    (("getitem", "setitem"), "an index tensor into an empty tensor",
+     lambda c: _t(c, 0) is not None and _numel(_t(c, 0)) == 0),
+    # torch.zeros(()).flatten(0, 1) returns; torch IndexError (end_dim out of range for 0-d)
+    (("T.flatten",), "a 0-d tensor", lambda c: _t(c, 0) is not None and _t(c, 0)[0] == ()),
+    # torch.isclose(zeros(0), zeros(3)) raises numpy's ValueError "operands could not be
+    # broadcast together"; torch RuntimeError "The size of tensor a (0) must match ..."
+    (("torch.isclose", "torch.allclose"), "shapes that do not broadcast",
+     lambda c: not _broadcasts([t[0] for t in _tensors(c)])),
+    # torch.cat([zeros(0), zeros(0, dtype=uint8)], 7): IndexError; torch skips 1-D empty
+    # tensors (legacy) and returns
+    (("torch.cat", "torch.cat_kw"), "1-D empty tensors",
+     lambda c: any(t[0] == (0,) for t in _tensors(c))),
+    # F.nll_loss(1-D input, 1-D target of size 2) raises RuntimeError "0D or 1D target tensor
+    # expected, multi-target not supported"; torch ValueError "For 1D input, 1D target must
+    # have size 1"
+    (("F.nll_loss", "F.cross_entropy"), "a 1-D input",
+     lambda c: _t(c, 0) is not None and len(_t(c, 0)[0]) == 1),
+    # F.linear(x, 3-D weight) returns; torch RuntimeError "t() expects a tensor with <= 2
+    # dimensions, but self is 3D"
+    (("F.linear",), "a weight of more than 2 dims",
+     lambda c: _t(c, 1) is not None and len(_t(c, 1)[0]) > 2),
+    # not a defect, a limit of the harness: a size that fits in memory but not in a child's
+    # address-space limit fails in one library and not in the other (or in our summary of
+    # torch's result), with each library's own allocation error
+    (ANY, "an allocation beyond the child's address-space limit", lambda c: True,
+     lambda ours, theirs: any(_allocation_failure(o) for o in (ours, theirs))),
     # F.layer_norm of a bool/integer tensor raises RuntimeError from mean(); torch
     # NotImplementedError "LayerNormKernelImpl" not implemented for 'Long'
     (("F.layer_norm",), "a bool or integer input",
@@ -452,9 +525,16 @@ KNOWN_DEFECTS = [
     # argument: ones(2, 2, dtype=bool).argmax([0]) RuntimeError "does not support bool",
     # ones(0, 0, 3, 1).narrow(-2**63, 1.5, 2) IndexError; torch TypeError for both
     (ANY, "a wrongly typed argument with another bad one", lambda c: True,
-     lambda ours, theirs: theirs[1] == "TypeError" and ours[1] in (
+     lambda ours, theirs: ours[0] == theirs[0] == "raise" and theirs[1] == "TypeError" and
+     ours[1] in (
          "RuntimeError", "IndexError", "ValueError", "NotImplementedError")),
 ]
+
+
+def _allocation_failure(outcome):
+    return outcome[0] == "raise" and (outcome[1] == "MemoryError" or any(m in outcome[4] for m in (
+        "can't allocate memory", "Unable to allocate", "bad_alloc", "array is too big",
+        "too large for numpy")))
 
 
 def _uniform_bounds_reversed(c):
@@ -1704,6 +1784,9 @@ def _check(case):
         event("torch crashed or hung")
         return
     what = "%r\n  autograd_c %s\n  torch 2.13 %s" % (case, describe(ours), describe(theirs))
+    if ours[0] != theirs[0] and any(t(ours, theirs) for t in tolerances):
+        event("tolerated: known defect")
+        return
     if theirs[0] == "raise":
         assert ours[0] == "raise", what
         # our exception must be catchable as torch's (torch's own classes count as their base)
@@ -1735,7 +1818,7 @@ EXAMPLES = int(os.environ.get("AUTOGRAD_C_FUZZ_EXAMPLES", "0")) or None
 FUZZ = settings(max_examples=EXAMPLES or 150, deadline=None,
                 derandomize=not os.environ.get("AUTOGRAD_C_FUZZ_RANDOM"), database=None,
                 suppress_health_check=list(HealthCheck))
-CI_EXAMPLES = {"creation": 150, "ops": 500, "nn": 250, "inplace": 100}
+CI_EXAMPLES = {"creation": 350, "ops": 1200, "nn": 600, "inplace": 250}
 
 
 def _fuzz_test(group):
