@@ -37,7 +37,7 @@ DIRECTIVES = {
     "wraparound": True,
     "initializedcheck": DEBUG,
     "nonecheck": DEBUG,
-    "cdivision": not DEBUG,
+    "cdivision": True,      # the code relies on IEEE float division (x / 0.0 is inf), in every build
     "embedsignature": True,
     "profile": False,
 }
