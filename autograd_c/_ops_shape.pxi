@@ -479,17 +479,20 @@ cdef check_gather_index(cnp.ndarray index, int dim, Py_ssize_t size):
 def gather(input, dim, index):
     cdef Tensor x = as_tensor_arg(input, "gather")
     cdef Tensor idx = as_tensor_arg(index, "gather")
-    if idx.array.dtype not in (np.int64, np.int32):
-        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    cdef cnp.ndarray positions = idx.array
+    if positions.dtype not in (np.int64, np.int32):
+        if positions.size:
+            raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+        positions = positions.astype(np.int64)     # torch gathers nothing from any dtype
     d = normalize_dim(dim, x.array.ndim)
-    if max_(idx.array.ndim, 1) != max_(x.array.ndim, 1):
+    if max_(positions.ndim, 1) != max_(x.array.ndim, 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    check_gather_index(idx.array, d, shp(x.array)[d] if x.array.ndim else 1)
+    check_gather_index(positions, d, shp(x.array)[d] if x.array.ndim else 1)
     if x.array.ndim == 0:
-        out = new_tensor(np.full(shp(idx.array), x.array[()], dtype=x.array.dtype))
+        out = new_tensor(np.full(shp(positions), x.array[()], dtype=x.array.dtype))
         return record(out, "GatherBackward0", _gather_0d_rule, None, (x,))
-    grid = list(np.indices(shp(idx.array), sparse=True))
-    grid[d] = idx.array
+    grid = list(np.indices(shp(positions), sparse=True))
+    grid[d] = positions
     full_index = tuple(grid)
     out = new_tensor(as_array(x.array[full_index]))
     return record(out, "GatherBackward0", _gather_rule, (shp(x.array), x.array.dtype, full_index), (x,))

@@ -15,6 +15,8 @@ DETACH_HINT = (" If you want to use a computed variable in a subgraph that doesn
 
 
 @cython.freelist(64)
+@cython.binding(False)      # method descriptors: CPython checks `self` is a Tensor when a
+                            # method is called unbound (torch.floor(1.5), Tensor.numel(1.5))
 cdef class Tensor:
     """A multi-dimensional array that records the ops applied to it for reverse-mode autograd."""
 

@@ -151,3 +151,10 @@ def test_chunk_count_errors(chunks, exc, message):
 def test_chunk_of_an_empty_tensor_gives_the_pieces_asked_for():
     pieces = ac.zeros(0, 2).chunk(3)
     assert len(pieces) == 3 and all(tuple(p.shape) == (0, 2) for p in pieces)
+
+
+def test_gather_with_an_empty_index_of_any_dtype_gathers_nothing():
+    out = ac.randn(3, 4).gather(1, ac.zeros(0, 1))
+    assert tuple(out.shape) == (0, 1)
+    with pytest.raises(RuntimeError, match=r"gather\(\): Expected dtype int32/int64 for index"):
+        ac.randn(3, 4).gather(1, ac.tensor([[0.0]]))
