@@ -4,6 +4,7 @@ They are reachable that way as `Tensor.numel(1.5)` and through the module's alia
 (`autograd_c.floor(1.5)`), and once read a float's memory as a Tensor's. The calls run in a
 child process, so that a regression shows as a failing test, not a crashed suite."""
 import subprocess
+import tempfile
 import sys
 
 CHILD = r"""
@@ -34,6 +35,6 @@ print(checked)
 
 def test_methods_refuse_a_non_tensor_self_without_crashing():
     done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, cwd=tempfile.gettempdir())
     assert done.returncode == 0, (done.returncode, done.stdout[-2000:], done.stderr[-2000:])
     assert int(done.stdout.split()[-1]) > 100      # the whole method table was tried

@@ -7,6 +7,7 @@ default at import, since the running process has its count changed by other test
 import json
 import os
 import subprocess
+import tempfile
 import sys
 
 import numpy as np
@@ -55,7 +56,7 @@ def run_fresh(code, env_changes=None, cpus=None):
     env.update(env_changes or {})
     pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, preexec_fn=pin, timeout=120)
+                          env=env, preexec_fn=pin, timeout=120, cwd=tempfile.gettempdir())
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -212,7 +213,7 @@ print(json.dumps([default, seen, errors, lib.get_num_interop_threads()]))
 def interop_twice(module):
     env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
     done = subprocess.run([sys.executable, "-c", INTEROP_TWICE, module], capture_output=True,
-                          text=True, env=env, timeout=120)
+                          text=True, env=env, timeout=120, cwd=tempfile.gettempdir())
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -1,6 +1,7 @@
 """Shapes and indices at the edges: each case here once gave a wrong shape, wrapped an index
 around, or hung, where torch answers or refuses at once."""
 import subprocess
+import tempfile
 import sys
 
 import numpy as np
@@ -125,7 +126,8 @@ def test_chunk_of_an_empty_tensor_into_more_pieces_than_memory_holds_fails_at_on
             "        print(type(e).__name__, e)\n"
             "    else:\n"
             "        raise SystemExit('no error for %d' % n)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=tempfile.gettempdir())
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "ValueError Overflow when unpacking long long"
