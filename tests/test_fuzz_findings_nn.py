@@ -113,6 +113,11 @@ STRIDES = {
     "index_none_last": lambda M: M.zeros(3, 4)[..., None].stride(),
     "index_none_twice": lambda M: M.zeros(3)[None, None].stride(),
     "index_none_after_int": lambda M: M.zeros(2, 3, 4)[0, None, 1:].stride(),
+    # numpy's contiguous arrays may carry any stride on a size-1 dim; torch.tensor keeps it
+    "tensor_of_numpy": lambda M: M.tensor(np.ascontiguousarray(
+        np.zeros((1, 3, 1, 3), np.float32).swapaxes(2, 3))).stride(),
+    "tensor_of_numpy_cast": lambda M: M.tensor(np.zeros((1, 2, 1), np.float32).swapaxes(1, 2),
+                                               dtype=M.float64).stride(),
 }
 
 STRIDE_VALUES = {
@@ -121,7 +126,8 @@ STRIDE_VALUES = {
     "to_empty": (0, 1), "transposed": (1, 1),
     "index_none_middle": (4, 4, 1), "index_none_first": (12, 4, 1),
     "index_none_last": (4, 1, 1), "index_none_twice": (3, 3, 1),
-    "index_none_after_int": (12, 4, 1),
+    "index_none_after_int": (12, 4, 1), "tensor_of_numpy": (9, 3, 1, 3),
+    "tensor_of_numpy_cast": (2, 1, 1),
 }
 
 
