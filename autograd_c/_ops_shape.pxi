@@ -347,29 +347,23 @@ cdef object with_unsqueezed_strides(object arr, object src, tuple comps):
     as it is at that point, spanning the dim that then follows it (1 element when last)."""
     sizes, strides = list(src.shape), list(src.strides)
     consumed = len([c for c in comps if c is not None and c is not Ellipsis])
-    new_dims, at, out = [], 0, 0       # at: position in the partial result; out: in arr
+    result, d = list(arr.strides), 0        # d: the dim the next component acts on
     for c in comps:
         if c is Ellipsis:
-            at += src.ndim - consumed
-            out += src.ndim - consumed
+            d += src.ndim - consumed
         elif c is None:
-            spans = sizes[at] * strides[at] if at < len(sizes) else src.itemsize
-            sizes.insert(at, 1)
-            strides.insert(at, spans)
-            new_dims.append((out, spans))
-            at += 1
-            out += 1
+            spans = sizes[d] * strides[d] if d < len(sizes) else src.itemsize
+            sizes.insert(d, 1)
+            strides.insert(d, spans)
+            result[d] = spans
+            d += 1
         elif isinstance(c, slice):
-            start, stop, step = c.indices(sizes[at])
-            sizes[at] = len(range(start, stop, step))
-            strides[at] *= step
-            at += 1
-            out += 1
+            start, stop, step = c.indices(sizes[d])
+            sizes[d] = len(range(start, stop, step))
+            strides[d] *= step
+            d += 1
         else:
-            del sizes[at], strides[at]
-    result = list(arr.strides)
-    for d, spans in new_dims:
-        result[d] = spans
+            del sizes[d], strides[d]
     return np.lib.stride_tricks.as_strided(arr, arr.shape, tuple(result))
 
 
