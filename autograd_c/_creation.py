@@ -759,7 +759,20 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     source = _C._array_of(data) if isinstance(data, Tensor) else data
     if arr is source:
         arr = arr.copy()                           # never share memory with the source
-    return _finish(arr, requires_grad)
+    return _finish(_with_size_one_strides_of(arr, source), requires_grad)
+
+
+def _with_size_one_strides_of(arr, source):
+    """arr, a C-contiguous copy of the array source, with source's strides (in elements) on
+    its size-1 dims: numpy leaves any stride there in a contiguous array, and torch.tensor
+    keeps it, as .stride() shows."""
+    if not (isinstance(source, np.ndarray) and source.flags.c_contiguous and
+            arr.flags.c_contiguous and arr.shape == source.shape and source.itemsize):
+        return arr
+    strides = tuple(s // source.itemsize * arr.itemsize for s in source.strides)
+    if strides == arr.strides:
+        return arr
+    return np.lib.stride_tricks.as_strided(arr, arr.shape, strides)
 
 
 def as_tensor(data, *, dtype=None, device=None):

@@ -370,7 +370,7 @@ cdef cnp.ndarray add_arrays(cnp.ndarray a, cnp.ndarray b):
         run_binary(AG_ADD, k, cnp.PyArray_DATA(a), cnp.PyArray_DATA(b), cnp.PyArray_DATA(out),
                   cnp.PyArray_SIZE(a))
         return out
-    return np.add(a, b)
+    return np.add(a, b, out=np.empty_like(a, dtype=np.result_type(a, b)))   # 0-d: an array too
 
 
 cdef int count_dependencies(Node root, Py_ssize_t pass_id) except -1:

@@ -123,6 +123,7 @@ def _setitem_graph_rule(Node node, Tensor g):
 
 def _copy_slices_graph_rule(Node node, Tensor g):
     region, view_shape = ctx_of(node)
+    check_unshared(region)
     gx = gv = None
     if node.edge(0) is not None:
         written = np.zeros(cnp.PyArray_SIZE(g.array), dtype=bool)

@@ -4,9 +4,10 @@ from libc.stdint cimport int64_t
 cdef extern from "kernels.h" nogil:
     ctypedef int64_t ag_size
 
-    # dtype codes (must match AG_F32 / AG_F64)
+    # dtype codes (must match AG_F32 / AG_F64 / AG_I64)
     int AG_F32
     int AG_F64
+    int AG_I64
 
     # unary ops (must match the enum in kernels.h, same order)
     int AG_NEG

@@ -11,11 +11,30 @@ LEAF_INPLACE_MESSAGE = ("a leaf Variable that requires grad is being used in an 
                         "operation.")
 
 
-cdef check_inplace(Tensor self, bint other_requires_grad):
-    if not cnp.PyArray_ISWRITEABLE(self.array):      # an expanded view: numpy made it read-only
-        raise RuntimeError("unsupported operation: more than one element of the written-to "
-                           "tensor refers to a single memory location. Please clone() the tensor "
-                           "before performing the operation.")
+OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-to tensor "
+                   "refers to a single memory location. Please clone() the tensor before "
+                   "performing the operation.")
+
+
+cdef bint has_internal_overlap(cnp.ndarray a):
+    """Whether two elements of a share memory: a dim of stride 0 and size above 1 (what expand
+    makes), with elements to write."""
+    cdef int d
+    if cnp.PyArray_SIZE(a) == 0:
+        return False
+    for d in range(cnp.PyArray_NDIM(a)):
+        if cnp.PyArray_STRIDE(a, d) == 0 and cnp.PyArray_DIM(a, d) > 1:
+            return True
+    return False
+
+
+cdef check_inplace(Tensor self, bint other_requires_grad, bint refuse_overlap=True):
+    """torch's checks before an in-place write. torch lets fill_ (of a number), masked_fill_
+    and index_put_ write into overlapping memory, every value landing where it lands; the other
+    in-place ops refuse it."""
+    if not cnp.PyArray_ISWRITEABLE(self.array) or (refuse_overlap and
+                                                   has_internal_overlap(self.array)):
+        raise RuntimeError(OVERLAP_MESSAGE)
     if self.inference_ and not inference_enabled:
         raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not "
                            "allowed.You can make a clone to get a normal tensor before doing "
@@ -176,7 +195,7 @@ cdef object check_fill_value(object value, str fn):
 cdef Tensor fill_(Tensor self, object value):
     check_fill_value(value, "fill_()")
     cdef bint value_grad = requires_grad_of(value)
-    check_inplace(self, value_grad)
+    check_inplace(self, value_grad, isinstance(value, Tensor))
     if isinstance(value, Tensor) and (<Tensor>value).array.ndim != 0:
         raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with %d "
                            "dimensions." % (<Tensor>value).array.ndim)
@@ -234,8 +253,16 @@ cdef object view_region(Tensor view):
     return region.copy()
 
 
+cdef check_unshared(object region):
+    """torch writes into overlapping memory in forward (fill_, zero_) but its CopySlices
+    refuses to send the gradient back through it."""
+    if np.unique(region).size != region.size:
+        raise RuntimeError(OVERLAP_MESSAGE)
+
+
 def _copy_slices_rule(g, ctx):
     region, view_shape = ctx
+    check_unshared(region)
     flat = np.ascontiguousarray(g).reshape(-1)
     outside = flat.copy()
     outside[region] = 0
@@ -253,10 +280,6 @@ cdef write_through_view(Tensor view, Tensor result):
     """Rewrite the base's history after result's values were written into `view`."""
     cdef Tensor base = view.base_
     region = view_region(view)
-    if np.unique(region).size != region.size:
-        raise RuntimeError("unsupported operation: more than one element of the written-to "
-                           "tensor refers to a single memory location. Please clone() the tensor "
-                           "before performing the operation.")
     cdef Tensor old = new_tensor(base.array)          # stands for the base's history so far
     old.grad_fn_, old.needs_grad = base.grad_fn_, base.needs_grad
     base.grad_fn_ = rule_node("torch::autograd::CopySlices", _copy_slices_rule,
@@ -295,7 +318,11 @@ cdef void refresh_view(Tensor view):
 
 
 cdef Tensor masked_fill_(Tensor self, object mask, object value):
-    check_inplace(self, requires_grad_of(value))
+    check_inplace(self, requires_grad_of(value), False)
+    if has_internal_overlap(self.array):
+        warnings.warn("Use of masked_fill_ on expanded tensors is deprecated. Please clone() the "
+                      "tensor before performing this operation. This also applies to advanced "
+                      "indexing e.g. tensor[mask] = scalar", UserWarning, stacklevel=1)
     if ag_grad_enabled() and (tracked(self) or requires_grad_of(value)):
         return adopt(self, masked_fill(snapshot(self), mask, value))
     result = masked_fill(self.detach(), mask, value)
@@ -330,10 +357,12 @@ cdef setitem(Tensor self, object index, object value):
         # torch indexes first, so what it refuses is a write into a view of the leaf
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
-    check_inplace(self, value_grad)
+    check_inplace(self, value_grad, False)
     comps, basic = normalize_index(index)
     if not comps:
         comps = (Ellipsis,)
+    if has_internal_overlap(self.array):
+        check_overlapping_target(self.array, comps, basic)
     if isinstance(value, Tensor):
         v = (<Tensor>value).array
     elif is_scalar(value):
@@ -352,6 +381,18 @@ cdef setitem(Tensor self, object index, object value):
         return
     assign_index(self.array, comps, v)
     bump_version(self)
+
+
+cdef check_overlapping_target(cnp.ndarray a, tuple comps, bint basic):
+    """torch writes a basic index through its view (copy_, which refuses overlap), an
+    advanced one with index_put_, which allows it with a warning."""
+    if not basic:
+        warnings.warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the "
+                      "tensor before performing this operation. This also applies to advanced "
+                      "indexing e.g. tensor[indices] = tensor", UserWarning, stacklevel=1)
+        return
+    if has_internal_overlap(numpy_index(a, comps if Ellipsis in comps else comps + (Ellipsis,))):
+        raise RuntimeError(OVERLAP_MESSAGE)
 
 
 cdef assign_index(cnp.ndarray target, tuple comps, object v):

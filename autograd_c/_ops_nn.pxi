@@ -29,6 +29,19 @@ cdef inline cnp.ndarray compute_array(cnp.ndarray a):
     return c_contiguous(a, np.float64)
 
 
+cdef inline cnp.ndarray pool_input(cnp.ndarray a):
+    """What the forward pooling kernels read: integers as int64 (exact, where a float would
+    round beyond 2**53), floats as compute_array gives them."""
+    if cnp.PyArray_ISINTEGER(a):
+        return c_contiguous(a, np.int64)
+    return compute_array(a)
+
+
+cdef inline int pool_code(cnp.ndarray a):
+    """The kernel code of an array from pool_input."""
+    return AG_I64 if cnp.PyArray_TYPE(a) == cnp.NPY_INT64 else kernel_code(a)
+
+
 cdef str scalar_name(cnp.ndarray a):
     """torch's scalar type name of a's dtype: 'Float', 'Long', 'Bool', ..."""
     return dtype_of_array(a).legacy_name[:-len("Tensor")]
@@ -633,11 +646,11 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     win, out_shape = pool_window(shp(x.array), kernel, stride_t, pad, dil, bool(ceil_mode))
     if dtype_of_array(x.array) is BOOL:
         raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
-    cdef cnp.ndarray X = compute_array(x.array)
+    cdef cnp.ndarray X = pool_input(x.array)
     cdef cnp.ndarray Y = np.empty(out_shape, dtype=X.dtype)
     cdef cnp.ndarray idx = np.empty(out_shape, dtype=np.int64)
     cdef Py_ssize_t planes = X.size // (win.in_h * win.in_w) if X.size else 0
-    ag_max_pool(kernel_code(X), &win, planes, cnp.PyArray_DATA(X), cnp.PyArray_DATA(Y),
+    ag_max_pool(pool_code(X), &win, planes, cnp.PyArray_DATA(X), cnp.PyArray_DATA(Y),
                 <int64_t *>cnp.PyArray_DATA(idx))
     cdef Tensor out = new_tensor(Y.astype(x.array.dtype, copy=False))
     cdef MaxPool2DWithIndicesBackward0 node
@@ -704,10 +717,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     if not dtype_of_array(x.array).is_floating_point and dtype_of_array(x.array) is not INT64:
         raise NotImplementedError("\"avg_pool2d\" not implemented for '%s'"
                                   % scalar_name(x.array))
-    cdef cnp.ndarray X = compute_array(x.array)
+    cdef cnp.ndarray X = pool_input(x.array)
     cdef cnp.ndarray Y = np.empty(out_shape, dtype=X.dtype)
     cdef Py_ssize_t planes = X.size // (win.in_h * win.in_w) if X.size else 0
-    ag_avg_pool(kernel_code(X), &win, planes, bool(count_include_pad), divisor,
+    ag_avg_pool(pool_code(X), &win, planes, bool(count_include_pad), divisor,
                 cnp.PyArray_DATA(X), cnp.PyArray_DATA(Y))
     cdef Tensor out = new_tensor(Y.astype(x.array.dtype, copy=False))
     cdef AvgPool2DBackward0 node

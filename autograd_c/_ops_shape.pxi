@@ -139,8 +139,27 @@ def expand(input, sizes):
                                "sizes: %s" % (s, old, i, shape_str(sizes), shape_str(shape)))
         target.append(s)
     check_numel(tuple(target))
-    arr = np.broadcast_to(x.array, tuple(target))
+    arr = np.lib.stride_tricks.as_strided(x.array, tuple(target),
+                                          expanded_strides(x.array, tuple(target)))
     return record(make_view(x, arr), "ExpandBackward0", _expand_rule, shape, (x,))
+
+
+cdef tuple expanded_strides(cnp.ndarray a, tuple target):
+    """torch's strides of a expanded to target (byte strides): 0 where a size changes, and a
+    dim that keeps size 1 keeps its stride (a new one takes the stride the next dim spans),
+    which .stride() shows; the view is writable, and in-place ops refuse the writes that land
+    twice on one element (see has_internal_overlap)."""
+    cdef Py_ssize_t lead = len(target) - a.ndim, i
+    if a.ndim == 0:
+        return (0,) * len(target)
+    strides = [0] * len(target)
+    for i in range(len(target) - 1, -1, -1):
+        if i >= lead:
+            size, stride = a.shape[i - lead], a.strides[i - lead]
+        else:
+            size, stride = 1, target[i + 1] * strides[i + 1]
+        strides[i] = stride if size == target[i] else 0
+    return tuple(strides)
 
 
 def _transpose_rule(g, dims):
@@ -322,12 +341,40 @@ cdef check_index(cnp.ndarray a, tuple comps):
         raise IndexError("too many indices for tensor of dimension %d" % nd)
 
 
+cdef object with_unsqueezed_strides(object arr, object src, tuple comps):
+    """arr = src[comps], whose dims made by None (numpy gives them stride 0) take the stride
+    torch gives them: torch applies the index left to right, and a None unsqueezes the tensor
+    as it is at that point, spanning the dim that then follows it (1 element when last)."""
+    sizes, strides = list(src.shape), list(src.strides)
+    consumed = len([c for c in comps if c is not None and c is not Ellipsis])
+    result, d = list(arr.strides), 0        # d: the dim the next component acts on
+    for c in comps:
+        if c is Ellipsis:
+            d += src.ndim - consumed
+        elif c is None:
+            spans = sizes[d] * strides[d] if d < len(sizes) else src.itemsize
+            sizes.insert(d, 1)
+            strides.insert(d, spans)
+            result[d] = spans
+            d += 1
+        elif isinstance(c, slice):
+            start, stop, step = c.indices(sizes[d])
+            sizes[d] = len(range(start, stop, step))
+            strides[d] *= step
+            d += 1
+        else:
+            del sizes[d], strides[d]
+    return np.lib.stride_tricks.as_strided(arr, arr.shape, tuple(result))
+
+
 def getitem(Tensor x, object index):
     comps, basic = normalize_index(index)
     if basic and Ellipsis not in comps:
         comps = comps + (Ellipsis,)     # numpy then returns a 0-d view, not a copied scalar
     arr = numpy_index(x.array, comps)
     if basic:
+        if None in comps:
+            arr = with_unsqueezed_strides(arr, x.array, comps)
         return record(make_view(x, as_array(arr)), basic_index_name(comps), _basic_index_rule,
                       (shp(x.array), x.array.dtype, comps), (x,))
     return record(new_tensor(as_array(arr)), "IndexBackward0", _advanced_index_rule,

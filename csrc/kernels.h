@@ -17,8 +17,9 @@
 
 typedef int64_t ag_size;
 
-/* dtype codes: must match DT_F32 / DT_F64 in _kernels.pxd */
-enum { AG_F32 = 0, AG_F64 = 1 };
+/* dtype codes: must match DT_F32 / DT_F64 in _kernels.pxd. AG_I64 is taken only by the
+   forward pooling kernels (ag_max_pool, ag_avg_pool), which integer tensors reach. */
+enum { AG_F32 = 0, AG_F64 = 1, AG_I64 = 2 };
 
 /* Unary ops with a closed-form derivative; must match the UnaryOp enum in _kernels.pxd. */
 enum {
@@ -92,7 +93,8 @@ void ag_max_pool(int dtype, const ag_window *w, ag_size planes, const void *x, v
 void ag_max_pool_backward(int dtype, const ag_window *w, ag_size planes, const void *g,
                           const int64_t *indices, void *gx);
 
-/* A nonzero divisor overrides the window size as divisor (torch's divisor_override). */
+/* A nonzero divisor overrides the window size as divisor (torch's divisor_override). int64
+   sums wrap around and divide with truncation, as torch's integer kernel does. */
 void ag_avg_pool(int dtype, const ag_window *w, ag_size planes, int count_include_pad,
                  ag_size divisor, const void *x, void *y);
 void ag_avg_pool_backward(int dtype, const ag_window *w, ag_size planes, int count_include_pad,

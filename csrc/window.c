@@ -205,7 +205,7 @@ void ag_col2im(int dtype, const ag_window *w, ag_size batch, ag_size channels, v
 
 #define WINS(v, best) (((v) > (best)) | ((v) != (v)))
 
-#define DEFINE_MAX_POOL(NAME, T)                                                                \
+#define DEFINE_MAX_POOL(NAME, T, LOWEST)                                                        \
     static void NAME(const ag_window *w, ag_size planes, const T *x, T *y, int64_t *idx)       \
     {                                                                                           \
         ag_size p, oh, ow, ih, iw;                                                              \
@@ -222,7 +222,7 @@ void ag_col2im(int dtype, const ag_window *w, ag_size batch, ag_size channels, v
                     if (w1 > w->in_w) w1 = w->in_w;                                             \
                     while (w0 < 0) w0 += w->dilation_w;                                         \
                     ag_size best_at = h0 * w->in_w + w0;                                        \
-                    T best = -INFINITY;                                                         \
+                    T best = LOWEST;                                                            \
                     for (ih = h0; ih < h1; ih += w->dilation_h)                                 \
                         for (iw = w0; iw < w1; iw += w->dilation_w) {                           \
                             T v = plane[ih * w->in_w + iw];                                     \
@@ -275,10 +275,12 @@ void ag_col2im(int dtype, const ag_window *w, ag_size batch, ag_size channels, v
         }                                                                                       \
     }
 
-DEFINE_MAX_POOL(max_pool_f32, float)
-DEFINE_MAX_POOL(max_pool_f64, double)
+DEFINE_MAX_POOL(max_pool_f32, float, -INFINITY)
+DEFINE_MAX_POOL(max_pool_f64, double, -INFINITY)
+DEFINE_MAX_POOL(max_pool_i64, int64_t, INT64_MIN)
 DEFINE_MAX_POOL_2X2(max_pool_2x2_f32, float)
 DEFINE_MAX_POOL_2X2(max_pool_2x2_f64, double)
+DEFINE_MAX_POOL_2X2(max_pool_2x2_i64, int64_t)
 
 static int is_plain_2x2(const ag_window *w)
 {
@@ -292,7 +294,12 @@ DEFINE_MAX_POOL_BACKWARD(max_pool_backward_f64, double)
 void ag_max_pool(int dtype, const ag_window *w, ag_size planes, const void *x, void *y,
                  int64_t *indices)
 {
-    if (is_plain_2x2(w)) {
+    if (dtype == AG_I64) {
+        if (is_plain_2x2(w))
+            max_pool_2x2_i64(w, planes, (const int64_t *)x, (int64_t *)y, indices);
+        else
+            max_pool_i64(w, planes, (const int64_t *)x, (int64_t *)y, indices);
+    } else if (is_plain_2x2(w)) {
         if (dtype == AG_F32) max_pool_2x2_f32(w, planes, (const float *)x, (float *)y, indices);
         else max_pool_2x2_f64(w, planes, (const double *)x, (double *)y, indices);
     } else if (dtype == AG_F32) {
@@ -371,10 +378,41 @@ DEFINE_AVG_POOL(avg_pool_f64, double, 1)
 DEFINE_AVG_POOL(avg_pool_backward_f32, float, 0)
 DEFINE_AVG_POOL(avg_pool_backward_f64, double, 0)
 
+/* Integers sum in unsigned arithmetic, so that an overflow wraps (as torch's int64 sum does)
+   instead of being undefined; INT64_MIN / -1, which traps, wraps as well. */
+static void avg_pool_i64(const ag_window *w, ag_size planes, int count_include_pad,
+                         ag_size divisor, const int64_t *x, int64_t *y)
+{
+    ag_size p, oh, ow, ih, iw, in = w->in_h * w->in_w;
+    for (p = 0; p < planes; p++) {
+        const int64_t *plane = x + p * in;
+        for (oh = 0; oh < w->out_h; oh++)
+            for (ow = 0; ow < w->out_w; ow++) {
+                ag_size h0 = oh * w->stride_h - w->pad_h, h1 = h0 + w->kernel_h;
+                ag_size w0 = ow * w->stride_w - w->pad_w, w1 = w0 + w->kernel_w;
+                ag_size d = avg_divisor(h0, h1, w0, w1, w, count_include_pad, divisor);
+                uint64_t s = 0;
+                if (h0 < 0) h0 = 0;
+                if (w0 < 0) w0 = 0;
+                if (h1 > w->in_h) h1 = w->in_h;
+                if (w1 > w->in_w) w1 = w->in_w;
+                if (h0 >= h1 || w0 >= w1) {
+                    *y++ = 0;
+                    continue;
+                }
+                for (ih = h0; ih < h1; ih++)
+                    for (iw = w0; iw < w1; iw++) s += (uint64_t)plane[ih * w->in_w + iw];
+                *y++ = d == -1 ? (int64_t)(0 - s) : (int64_t)s / d;
+            }
+    }
+}
+
 void ag_avg_pool(int dtype, const ag_window *w, ag_size planes, int count_include_pad,
                  ag_size divisor, const void *x, void *y)
 {
-    if (dtype == AG_F32)
+    if (dtype == AG_I64)
+        avg_pool_i64(w, planes, count_include_pad, divisor, (const int64_t *)x, (int64_t *)y);
+    else if (dtype == AG_F32)
         avg_pool_f32(w, planes, count_include_pad, divisor, (const float *)x, (float *)y);
     else
         avg_pool_f64(w, planes, count_include_pad, divisor, (const double *)x, (double *)y);

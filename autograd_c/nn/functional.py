@@ -12,6 +12,7 @@ import autograd_c as _ac
 from autograd_c import _C
 from autograd_c._C import _from_array, _array_of
 from autograd_c._creation import _fill_value
+from autograd_c.autograd.function import Function
 
 __all__ = [
     "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softmax", "log_softmax",
@@ -564,12 +565,36 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _check_floating(input, "binary_cross_entropy")
     if input.numel() > 0 and bool(((input < 0) | (input > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    log_x = input.log().clamp(min=-100)
-    log_1mx = (1 - input).log().clamp(min=-100)
-    loss = -(target * log_x + (1 - target) * log_1mx)
+    loss = _BinaryCrossEntropy.apply(input, target)
     if weight is not None:      # torch's kernel takes the weight in the input's dtype
         loss = loss * weight.to(input.dtype)
     return _reduce(loss, reduction)
+
+
+_BCE_EPSILON = float(np.float32(1e-12))     # torch's constant is a float, in every dtype
+
+
+class _BinaryCrossEntropy(Function):
+    """The unreduced, unweighted loss with torch's gradients, which are not those of its
+    formula: the logs are clamped at -100 in forward only, and the input's gradient divides by
+    x * (1 - x) held at 1e-12 or above, so that it stays finite at 0 and 1."""
+
+    @staticmethod
+    def forward(ctx, input, target):
+        ctx.save_for_backward(input, target)
+        log_x = input.log().clamp(min=-100)
+        log_1mx = (1 - input).log().clamp(min=-100)
+        return -(target * log_x + (1 - target) * log_1mx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors
+        grad_input = grad_target = None
+        if ctx.needs_input_grad[0]:
+            grad_input = grad * (input - target) / ((1 - input) * input).clamp(min=_BCE_EPSILON)
+        if ctx.needs_input_grad[1]:
+            grad_target = grad * -(input / (1 - input)).log()       # -logit, unclamped
+        return grad_input, grad_target
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
