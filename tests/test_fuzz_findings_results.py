@@ -196,6 +196,11 @@ CASES = [
         m, lambda x: F.smooth_l1_loss(x, m.zeros((), dtype=m.float32)),
         m.ones(2, dtype=m.float16, requires_grad=True)),
      ok([[0.5, 0.5]], "float16", (1, 2))),
+    ("smooth_l1_loss-infinite-difference-gradient", lambda m, F: grads_after_sum_backward(
+        m, lambda x: F.smooth_l1_loss(x, t(m, [INF, -INF, 100.0, math.nan, 0.0]),
+                                      reduction="none"),
+        m.full((5,), 0.5, requires_grad=True)),
+     ok([[-1.0, 1.0, -1.0, math.nan, 0.5]], "float32", (1, 5))),
     ("clamp-int8-numpy-int8", lambda m, F: m.clamp(t(m, [1, 5], "int8"), np.int8(3)),
      ok([3, 5], "int8", (2,))),
     ("clamp-int8-uint8-tensor", lambda m, F: m.clamp(t(m, [1, 5], "int8"), None,

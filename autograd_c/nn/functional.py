@@ -476,7 +476,11 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     ad = (input - target).abs()
     if beta == 0.0:
         return _reduce(ad, reduction)
-    loss = _ac.where(ad < beta, 0.5 * ad * ad / beta, ad - 0.5 * beta)
+    # the quadratic branch of only the differences below beta (and nan, as torch's kernel):
+    # an infinite one would send 0 * inf = nan back through the branch where() does not take
+    large = ad >= beta
+    ad_small = _ac.where(large, _ac.zeros_like(ad), ad)
+    loss = _ac.where(large, ad - 0.5 * beta, 0.5 * ad_small * ad_small / beta)
     return _reduce(loss, reduction)
 
 
