@@ -1026,9 +1026,12 @@ def arange(start=_MISSING, end=_MISSING, step=_MISSING, *, out=None, dtype=None,
     if not (math.isfinite(xstart) and math.isfinite(xend)):
         raise RuntimeError("unsupported range: %s -> %s"
                            % (_format_scalar(xstart), _format_scalar(xend)))
-    if not (xstep > 0 and xend >= xstart or xstep < 0 and xend <= xstart):
+    # the bounds as given, not as converted: arange(0.7, 0.5, dtype=torch.int8) is refused
+    if not (xstep > 0 and end >= start or xstep < 0 and end <= start):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    if acc is _C.int64:
+    if dt is _C.int64:
+        # only int64's length comes from the converted values; the other integer dtypes' from
+        # the bounds as given, as the floating ones'
         span = xend - xstart + xstep - (1 if xstep > 0 else -1)
         size = float(abs(span) // abs(xstep))          # C's truncating division
     else:
@@ -1083,13 +1086,19 @@ def linspace(start=_MISSING, end=_MISSING, steps=_MISSING, *, out=None, dtype=No
     def values(shape, np_dtype):
         if dt is _C.bool_:
             raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+        first, last = start, end
+        if not dt.is_floating_point and steps:
+            # an integer dtype interpolates between the ends converted to it (checked, and
+            # truncated); a single step only takes the start
+            first = _fill_value(start, dt)
+            last = _fill_value(end, dt) if steps > 1 else end
         if steps == 1:
-            v = np.array([start], dtype=np.float64)
+            v = np.array([first], dtype=np.float64)
         else:
             # both ends exact: the first half counts up from start, the second down from end
-            step = (end - start) / (steps - 1)
+            step = (last - first) / (steps - 1)
             i = np.arange(steps, dtype=np.float64)
-            v = np.where(i < steps // 2, start + i * step, end - (steps - 1 - i) * step)
+            v = np.where(i < steps // 2, first + i * step, last - (steps - 1 - i) * step)
         if dt.is_floating_point:
             return _cast_floats(v, dt)
         with np.errstate(invalid="ignore"):

@@ -219,9 +219,11 @@ def _copy_rule(g, ctx):
 
 cdef Tensor copy_(Tensor self, object src):
     cdef Tensor s = as_tensor_arg(src, "copy_")
-    check_inplace(self, tracked(s))
+    # a bool or integer self cannot carry the source's gradient: torch drops it
+    cdef bint src_grad = tracked(s) and dtype_of_array(self.array).category == CAT_FLOAT
+    check_inplace(self, src_grad)
     broadcast_check_into(self, s)
-    if ag_grad_enabled() and (tracked(self) or tracked(s)):
+    if ag_grad_enabled() and (tracked(self) or src_grad):
         result = new_tensor(np.broadcast_to(s.array, shp(self.array)).astype(self.array.dtype))
         record(result, "CopyBackwards", _copy_rule, meta_of(s), (snapshot(self), s))
         return adopt(self, result)

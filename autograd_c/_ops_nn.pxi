@@ -441,6 +441,8 @@ cdef Tensor convolution(object input, object weight, object bias, object stride,
     padding_t = broadcast_param(padding_t, wdims)
     dilation_t = broadcast_param(dilation_t, wdims)
     check_conv_shapes(xs, ws, b, g, stride_t, padding_t, dilation_t)
+    if xs[1] == 0:
+        return channelless_convolution(x, w, b, xs, stride_t, padding_t, dilation_t)
     if x.array.size:
         # torch skips its kernels, and with them these checks, for an empty input; its generic
         # kernels reject the input's dtype before comparing the weight's with it
@@ -450,6 +452,22 @@ cdef Tensor convolution(object input, object weight, object bias, object stride,
         return conv_arrays(x, w, b, (1,) + stride_t, (0,) + padding_t, (0,) + extra,
                            (1,) + dilation_t, g)
     return conv_arrays(x, w, b, stride_t, padding_t, extra, dilation_t, g)
+
+
+cdef Tensor channelless_convolution(Tensor x, Tensor w, Tensor b, tuple xs, tuple stride,
+                                    tuple padding, tuple dilation):
+    """torch's result for an input with no channels: no output channels either, whatever the
+    weight's count, and zero gradients."""
+    cdef tuple ws = shp(w.array)
+    spatial = tuple([(xs[2 + i] + 2 * padding[i] - dilation[i] * (ws[2 + i] - 1) - 1) // stride[i]
+                     + 1 for i in range(len(stride))])
+    out = new_tensor(np.zeros((xs[0], 0) + spatial, dtype=x.array.dtype))
+    return record(out, "ConvolutionBackward0", _zero_gradients_rule,
+                  (meta_of(x), meta_of(w), meta_of(b)), (x, w, b))
+
+
+def _zero_gradients_rule(g, ctx):
+    return tuple([None if m is None else np.zeros(m[0], dtype=m[1]) for m in ctx])
 
 
 cdef Tensor conv_arrays(Tensor x, Tensor w, Tensor b, tuple stride, tuple padding, tuple extra,

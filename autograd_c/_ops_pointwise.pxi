@@ -536,12 +536,16 @@ def div(input, other, *, rounding_mode=None, out=None):
             return binary_op(AG_MUL, unary_op(AG_RECIPROCAL, other), input)
         return named_result(binary_op(AG_DIV, as_tensor_arg(input, "div"), other), "div", other)
     if rounding_mode == "floor":
-        return floor_divide(input, other)
-    if rounding_mode == "trunc":
+        q = floor_quotient(input, other)
+    elif rounding_mode == "trunc":
         rd = result_type((input, other))
         check_integer_division(rd, other, "div_trunc_cpu")
         q = binary_op(AG_DIV, as_tensor_arg(input, "div"), other).detach()
-        return new_tensor(as_array(np.trunc((<Tensor>q).array).astype(rd.numpy_dtype)))
+        q = new_tensor(as_array(np.trunc((<Tensor>q).array).astype(rd.numpy_dtype)))
+    if rounding_mode in ("floor", "trunc"):
+        # a rounded quotient is a step function: torch gives it a zero gradient
+        return record(q, "DivBackward2", _rounded_div_rule,
+                      (shape_of(input), shape_of(other)), (input, other))
     raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                      "found '%s'" % rounding_mode)
 
@@ -560,7 +564,12 @@ def true_divide(input, other):
 
 
 def floor_divide(a, b):
-    """a // b, not differentiable (as in torch)."""
+    """a // b. As in torch, the result requires grad when an input does, but its backward
+    raises: floor_divide has no derivative (div(rounding_mode='floor') has a zero one)."""
+    return record(floor_quotient(a, b), "NotImplemented", _floor_divide_rule, None, (a, b))
+
+
+cdef Tensor floor_quotient(object a, object b):
     rd = result_type((a, b))
     check_integer_division(rd, b, "div_floor_cpu")
     A = operand_array(a, rd)
@@ -944,6 +953,15 @@ def _pow1_rule(g, ctx):
         gx = np.where(Y == 0, 0, g * Y * np.power(X, Y - 1))
         gy = np.where((X == 0) & (Y >= 0), 0, g * out * np.log(X))
     return fit_gradient(as_array(gx), (sx, dx)), fit_gradient(as_array(gy), (sy, dy))
+
+
+def _floor_divide_rule(g, ctx):
+    raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+def _rounded_div_rule(g, ctx):
+    sa, sb = ctx
+    return np.zeros(sa, dtype=g.dtype), np.zeros(sb, dtype=g.dtype)
 
 
 def _remainder_rule(g, ctx):

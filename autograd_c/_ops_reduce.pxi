@@ -34,9 +34,13 @@ return_types_sort = _return_type("sort")
 return_types_topk = _return_type("topk")
 
 
+cdef inline bint no_dims(object dim):
+    return isinstance(dim, (tuple, list)) and len(dim) == 0
+
+
 cdef tuple reduce_axes(object dim, int ndim):
     """Axes to reduce: all of them for None or an empty list, as torch does."""
-    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+    if dim is None or no_dims(dim):
         return tuple(range(ndim))
     axes = normalize_dims(dim, ndim)
     return axes if ndim > 0 else ()     # a 0-d tensor accepts dim 0 or -1 and stays as it is
@@ -88,6 +92,18 @@ cdef object cast_for(object dt, cnp.ndarray a):
     return a.astype(to_dtype(dt).numpy_dtype)
 
 
+cdef check_result_dtype(Tensor x, object dt):
+    """A reduction asked for an integer or bool result of an input that requires grad: torch
+    refuses it, as such a result cannot carry a gradient."""
+    if dt is not None and not to_dtype(dt).is_floating_point and wants_grad(x):
+        raise RuntimeError("Autograd not support dtype: %s" % to_dtype(dt).legacy_name[:-6])
+
+
+cdef cnp.ndarray kept_dtype(object out, cnp.ndarray a):
+    """numpy widens integer sums and products; torch keeps the dtype (wrapping around)."""
+    return as_array(out).astype(a.dtype, copy=False)
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     cdef Tensor x = as_tensor_arg(input, "sum")
     cdef cnp.ndarray a = cast_for(dtype, x.array), out
@@ -100,18 +116,22 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
         keepdim = keepdims
     check_bool_arg(keepdim, "sum", "keepdim")
     if dtype is not None and cnp.PyArray_TYPE(a) == cnp.NPY_BOOL:
-        return all_any(np.any, new_tensor(a), dim, keepdim, "sum")    # a bool sum is an or
+        # a bool sum is an or, over every dim for an empty dim list (unlike torch's any)
+        result = all_any(np.any, new_tensor(a), None if no_dims(dim) else dim, keepdim, "sum")
+        check_result_dtype(x, dtype)
+        return result
     cdef int k
     cdef int nd = cnp.PyArray_NDIM(a)
     if dtype is None and dtype_of_array(a).category != CAT_FLOAT:
         a = a.astype(np.int64)
     if dim is None and not keepdim:         # keepdim keeps every dim, as size 1: SumBackward1
+        check_result_dtype(x, dtype)
         k = kernel_code(a)
         if k >= 0 and cnp.PyArray_SIZE(a) <= 4096:
             out = cnp.PyArray_EMPTY(0, NULL, cnp.PyArray_TYPE(a), 0)
             out[()] = ag_sum_all(k, cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a))
         else:
-            out = as_array(a.sum())
+            out = kept_dtype(a.sum(), a)
         result = new_tensor(out)
         if wants_grad(x):
             node = SumBackward0.__new__(SumBackward0)
@@ -124,7 +144,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
             attach(result, node)
         return result
     axes = reduce_axes(dim, nd)
-    out = as_array(a.sum(axis=axes, keepdims=bool(keepdim)))
+    check_result_dtype(x, dtype)
+    out = kept_dtype(a.sum(axis=axes, keepdims=bool(keepdim)), a)
     return record(new_tensor(out), "SumBackward1", _sum_rule,
                   (axes, shp(x.array), bool(keepdim), x.array.dtype), (x,))
 
@@ -173,17 +194,21 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, keepdims=None):
     cdef Tensor x = as_tensor_arg(input, "prod")
     cdef cnp.ndarray a = cast_for(dtype, x.array)
     if dtype is not None and cnp.PyArray_TYPE(a) == cnp.NPY_BOOL:
-        return all_any(np.all, new_tensor(a), dim, keepdim, "prod")   # a bool product is an and
+        result = all_any(np.all, new_tensor(a), dim, keepdim, "prod")   # a bool product is an and
+        check_result_dtype(x, dtype)
+        return result
     if dtype is None and dtype_of_array(a).category != CAT_FLOAT:
         a = a.astype(np.int64)
     if dim is None:
         no_dim_to_keep(keepdim, "prod")
-        out = as_array(np.prod(a))
+        check_result_dtype(x, dtype)
+        out = kept_dtype(np.prod(a), a)
         result = record(new_tensor(out), "ProdBackward0", _prod_rule,
                         (a.reshape(-1), None, shp(x.array), False, x.array.dtype), (x,), True)
     else:
         d = normalize_dim(dim, a.ndim)
-        out = as_array(np.prod(a, axis=d, keepdims=bool(keepdim)))
+        check_result_dtype(x, dtype)
+        out = kept_dtype(np.prod(a, axis=d, keepdims=bool(keepdim)), a)
         result = record(new_tensor(out), "ProdBackward1", _prod_rule,
                         (a, d, shp(x.array), bool(keepdim), x.array.dtype), (x,), True)
     save_checked(result, 0, x, 0)
@@ -348,7 +373,8 @@ def any(input, dim=None, keepdim=False, *, keepdims=None):
 cdef Tensor all_any(object reduce, object input, object dim, bint keepdim, str fn):
     """Bool results, except that torch keeps uint8 for a uint8 input."""
     cdef Tensor x = as_tensor_arg(input, fn)
-    axes = None if dim is None else reduce_axes(dim, x.array.ndim)
+    # unlike sum's and mean's, all's and any's empty dim list reduces over no dim
+    axes = None if dim is None else () if no_dims(dim) else reduce_axes(dim, x.array.ndim)
     out = as_array(reduce(x.array, axis=axes, keepdims=keepdim))
     if x.array.dtype == np.uint8:
         out = out.astype(np.uint8)
@@ -507,7 +533,10 @@ def cumsum(input, dim, *, dtype=None):
     if dtype is None and dtype_of_array(a).category != CAT_FLOAT:
         a = a.astype(np.int64)
     d = normalize_dim(dim, a.ndim)
-    out = as_array(np.cumsum(a, axis=d) if a.ndim else a.copy())
+    if a.dtype == np.bool_ and a.ndim and a.size:
+        raise NotImplementedError("\"cumsum_out_cpu\" not implemented for 'Bool'")
+    check_result_dtype(x, dtype)
+    out = kept_dtype(np.cumsum(a, axis=d) if a.ndim else a.copy(), a)
     return record(new_tensor(out), "CumsumBackward0", _cumsum_rule, (d if a.ndim else None, x.array.dtype), (x,))
 
 

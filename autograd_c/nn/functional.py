@@ -414,6 +414,15 @@ def _warn_size(input, target):
         )
 
 
+def _broadcast_dtype(input, target):
+    """Floating input and target in one dtype: torch broadcasts them before it computes these
+    losses, so that a 0-d operand's dtype weighs as much as the other's."""
+    if not (input.is_floating_point() and target.is_floating_point()):
+        return input, target
+    dt = _ac.promote_types(input.dtype, target.dtype)
+    return input.to(dt), target.to(dt)
+
+
 def _weighted(loss, input, weight, reduction, mean_by_weight):
     """torch's Python path for losses given a weight (mse_loss, l1_loss, huber_loss)."""
     if weight.size() != input.size():
@@ -436,6 +445,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if not (input.is_floating_point() or target.is_floating_point()):
         raise NotImplementedError(
             f"\"mse_cpu\" not implemented for '{_scalar_name(_ac.result_type(input, target))}'")
+    input, target = _broadcast_dtype(input, target)
     diff = input - target
     if weight is not None:
         return _weighted(diff * diff, input, weight, reduction, True)
@@ -447,6 +457,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     _warn_size(input, target)
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
+    input, target = _broadcast_dtype(input, target)
     loss = (input - target).abs()
     if weight is not None:
         return _weighted(loss, input, weight, reduction, True)
@@ -462,10 +473,15 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if not (input.is_floating_point() or target.is_floating_point()):
         raise NotImplementedError(
             f"\"smooth_l1_cpu\" not implemented for '{_scalar_name(_ac.result_type(input, target))}'")
+    input, target = _broadcast_dtype(input, target)
     ad = (input - target).abs()
     if beta == 0.0:
         return _reduce(ad, reduction)
-    loss = _ac.where(ad < beta, 0.5 * ad * ad / beta, ad - 0.5 * beta)
+    # the quadratic branch of only the differences below beta (and nan, as torch's kernel):
+    # an infinite one would send 0 * inf = nan back through the branch where() does not take
+    large = ad >= beta
+    ad_small = _ac.where(large, _ac.zeros_like(ad), ad)
+    loss = _ac.where(large, ad - 0.5 * beta, 0.5 * ad_small * ad_small / beta)
     return _reduce(loss, reduction)
 
 
