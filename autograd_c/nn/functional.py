@@ -38,6 +38,14 @@ def _type_name(value):
     return "numpy." + t.__name__ if t.__module__ == "numpy" else t.__name__
 
 
+def _check_tensor(value, fn, name="input", position=1):
+    """The parser's check of a Tensor argument, for the functions written here in Python that
+    torch implements in C++ (torch's own Python-level ones fail on an attribute instead)."""
+    if not isinstance(value, _ac.Tensor):
+        raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be Tensor, "
+                        f"not {_type_name(value)}")
+
+
 def _check_bool(value, fn, name, position):
     if type(value) is not bool:
         raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be bool, "
@@ -72,6 +80,7 @@ def _category(dtype):
 # ---------------------------------------------------------------------------------------------
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    _check_tensor(input, "layer_norm")
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(int(d) for d in normalized_shape)
@@ -156,12 +165,14 @@ def _reduction_of(size_average, reduce, reduction):
 # ---------------------------------------------------------------------------------------------
 
 def relu(input, inplace=False):
+    _check_tensor(input, "relu_" if inplace else "relu")
     if inplace:
         return input.relu_()
     return input.relu()
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    _check_tensor(input, "leaky_relu_" if inplace else "leaky_relu")
     _check_floating(input, "leaky_relu_cpu")
     _fill_value(negative_slope, input.dtype)        # the range check torch makes of the slope
     if inplace:
@@ -175,20 +186,19 @@ def _erfc_np(a):
 
 
 def gelu(input, approximate="none"):
+    _check_tensor(input, "gelu")
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    _check_floating(input, "GeluKernelImpl")
     if approximate == "tanh":
         k = math.sqrt(2.0 / math.pi)
         inner = k * (input + 0.044715 * input * input * input)
         return 0.5 * input * (1.0 + inner.tanh())
-    if approximate != "none":
-        raise RuntimeError("approximate argument must be either none or tanh.")
     # Exact (erf-based) GELU. autograd_c has no erf op, so the value x * Phi(x) and its
     # derivative Phi(x) + x * phi(x) are computed with math.erfc, and combined as
     #     value + derivative * (x - x.detach())
     # whose value is exactly x * Phi(x) and whose gradient is exactly the GELU derivative.
     x = _array_of(input.detach())
-    if not np.issubdtype(x.dtype, np.floating):
-        raise RuntimeError("\"GeluKernelImpl\" not implemented for '%s'"
-                           % _SCALAR_NAMES.get(str(input.dtype).split(".")[-1], str(input.dtype)))
     with np.errstate(invalid="ignore", over="ignore"):
         return _gelu_exact(input, x)
 
@@ -209,6 +219,7 @@ def _gelu_exact(input, x):
 
 
 def silu(input, inplace=False):
+    _check_tensor(input, "silu_" if inplace else "silu")
     _check_floating(input, "silu_cpu")
     if inplace:
         # compute from a copy so that the write into input does not invalidate saved tensors
@@ -259,7 +270,17 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return input.log_softmax(dim)
 
 
-linear = _C.linear
+def linear(input, weight, bias=None):
+    if not (isinstance(input, _ac.Tensor) and isinstance(weight, _ac.Tensor)):
+        return _C.linear(input, weight, bias)           # for its argument checks
+    if input.dim() == 0 or weight.dim() == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
+                           f"{input.dim()}D and {weight.dim()}D")
+    # torch multiplies by weight.t(), which refuses more than 2 dims before any shape check
+    if weight.dim() > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{weight.dim()}D")
+    return _C.linear(input, weight, bias)
 
 
 # Convolution, pooling and batch normalization are compiled ops (autograd_c/_ops_nn.pxi).
@@ -295,6 +316,7 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 
 
 def one_hot(tensor, num_classes=-1):
+    _check_tensor(tensor, "one_hot")
     _check_int(num_classes, "one_hot", "num_classes", 2)
     if tensor.dtype != _ac.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
@@ -315,6 +337,7 @@ def one_hot(tensor, num_classes=-1):
 def dropout(input, p=0.5, training=True, inplace=False):
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_tensor(input, "dropout_" if inplace else "dropout")
     if p != p:          # nan passes the Python check above and is refused by the kernel's
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
     _check_bool(training, "dropout", "train", 3)
@@ -331,6 +354,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def pad(input, pad, mode="constant", value=None):
+    _check_tensor(input, "pad")
     if mode != "constant":
         raise NotImplementedError(f"pad: mode '{mode}' is not supported by autograd_c (only 'constant')")
     pad = list(pad)
@@ -374,6 +398,8 @@ def pad(input, pad, mode="constant", value=None):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
+    _check_tensor(weight, "embedding", "weight", 1)        # torch's op takes (weight, indices)
+    _check_tensor(input, "embedding", "indices", 2)
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     if input.dtype not in (_ac.int64, _ac.int32):
@@ -507,14 +533,26 @@ _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "in
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
-    return _C.nll_loss(input, target, weight, ignore_index, _reduction_of(size_average, reduce,
-                                                                           reduction))
+    reduction = _reduction_of(size_average, reduce, reduction)
+    _check_tensor(input, "nll_loss_nd")
+    _check_tensor(target, "nll_loss_nd", "target", 2)
+    loss = _C.nll_loss(input, target, weight, ignore_index, reduction)
+    # torch's kernel for inputs of 3 or more dims reads the target as int64 only, after the
+    # shape checks made above; it reduces an empty target without reading it
+    if (input.dim() > 2 and target.dtype is _ac.uint8 and
+            (target.numel() > 0 or reduction == "none")):
+        raise RuntimeError("expected scalar type Long but found Byte")
+    return loss
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     reduction = _reduction_of(size_average, reduce, reduction)
+    _check_tensor(input, "cross_entropy_loss")
+    _check_tensor(target, "cross_entropy_loss", "target", 2)
     _check_int(ignore_index, "cross_entropy_loss", "ignore_index", 5)
+    if _is_probability_target(input, target) and ignore_index >= 0:
+        raise RuntimeError("ignore_index is not supported for floating point target")
     if not (0.0 <= label_smoothing <= 1.0):
         raise RuntimeError(
             f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -531,7 +569,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         shape[class_dim] = n_classes
         weight_b = weight.reshape(shape)
 
-    if target.is_floating_point() and tuple(target.shape) == tuple(input.shape):
+    if _is_probability_target(input, target):
         # class probabilities
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
@@ -566,6 +604,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     else:
         ret = smooth
     return (1 - label_smoothing) * nll + ret * (label_smoothing / n_classes)
+
+
+def _is_probability_target(input, target):
+    return target.is_floating_point() and tuple(target.shape) == tuple(input.shape)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
