@@ -783,6 +783,8 @@ cdef class Tensor:
         return transpose(self, -2, -1)
 
     def permute(self, *dims):
+        if not dims:        # x.permute(()) is a 0-d tensor's ordering; x.permute() names none
+            raise TypeError('permute() missing 1 required positional arguments: "dims"')
         return permute(self, parse_shape(dims))
 
     def repeat(self, *sizes):

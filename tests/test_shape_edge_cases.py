@@ -160,3 +160,10 @@ def test_gather_with_an_empty_index_of_any_dtype_gathers_nothing():
     assert tuple(out.shape) == (0, 1)
     with pytest.raises(RuntimeError, match=r"gather\(\): Expected dtype int32/int64 for index"):
         ac.randn(3, 4).gather(1, ac.tensor([[0.0]]))
+
+
+def test_permute_needs_its_dims():
+    with pytest.raises(TypeError, match='permute\\(\\) missing 1 required positional arguments: "dims"'):
+        ac.ones(()).permute()
+    assert tuple(ac.ones(()).permute(()).shape) == ()
+    assert tuple(ac.ones(2, 3).permute(1, 0).shape) == (3, 2)
