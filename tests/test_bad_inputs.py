@@ -9,17 +9,12 @@ and must not crash, may raise only the exception types torch uses for misuse, an
 expectations (copied from torch 2.13.0) still hold.
 """
 import math
-import os
-import pickle
-import resource
-import select
-import signal
-import time
 
 import numpy as np
 import pytest
 
 import autograd_c
+from forked_child import run_forked
 
 try:
     import torch as real_torch
@@ -40,12 +35,8 @@ MISUSE_TYPES = ("TypeError", "RuntimeError", "ValueError", "IndexError", "NotImp
 CHILD_EXTRA_ADDRESS_SPACE = 6 << 30      # a child may map this much more than its parent
 
 
-def _vm_size():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 0
+def _exception_outcome(e):
+    return ("raise", type(e).__name__, tuple(c.__name__ for c in type(e).__mro__), str(e)[:4000])
 
 
 def isolated(fn, *args, timeout=120.0):
@@ -55,51 +46,8 @@ def isolated(fn, *args, timeout=120.0):
         ("raise", type_name, mro_names, message)
         ("crash", description)                 killed by a signal, hung, or died silently
     """
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:                                               # the child
-        try:
-            os.close(r)
-            limit = _vm_size() + CHILD_EXTRA_ADDRESS_SPACE
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-            try:
-                result = ("ok", fn(*args))
-            except BaseException as e:                         # noqa: B902 - reported, not hidden
-                result = ("raise", type(e).__name__, tuple(c.__name__ for c in type(e).__mro__),
-                          str(e)[:4000])
-            try:
-                data = pickle.dumps(result)
-            except BaseException as e:
-                data = pickle.dumps(("raise", "PicklingError", ("PicklingError",), repr(e)))
-            view = memoryview(data)
-            while view:
-                view = view[os.write(w, view):]
-        finally:
-            os._exit(0)
-    os.close(w)
-    chunks = []
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                return ("crash", "no answer within %.0f s (hung?)" % timeout)
-            ready, _, _ = select.select([r], [], [], left)
-            if ready:
-                chunk = os.read(r, 1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-    finally:
-        os.close(r)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        return ("crash", "killed by %s" % signal.Signals(os.WTERMSIG(status)).name)
-    if not chunks:
-        return ("crash", "exited with status %d without an answer" % os.WEXITSTATUS(status))
-    return pickle.loads(b"".join(chunks))
+    return run_forked(fn, args, extra_address_space=CHILD_EXTRA_ADDRESS_SPACE, timeout=timeout,
+                      describe_exception=_exception_outcome)
 
 
 def in_process(fn, *args):

@@ -23,17 +23,14 @@ AUTOGRAD_C_FUZZ_COLLECT=<file> appends every failing example to the file instead
 import faulthandler
 import math
 import os
-import pickle
-import resource
-import select
 import signal
-import time
 import warnings
 
 import numpy as np
 from hypothesis import HealthCheck, event, given, note, settings, strategies as st
 
 import autograd_c
+from forked_child import run_forked
 
 try:
     import torch as real_torch       # imported here, before any fork: the children share it
@@ -443,14 +440,6 @@ CHILD_EXTRA_ADDRESS_SPACE = 2 << 30     # a child may map this much beyond what 
 CALL_TIMEOUT = 20                       # seconds of alarm in the child; the parent waits longer
 
 
-def _vm_size():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def _exception_outcome(e):
     mro = type(e).__mro__
     builtin = next(c for c in mro if c.__module__ == "builtins")
@@ -461,55 +450,15 @@ def _exception_outcome(e):
 def forked(fn, *args):
     """fn(*args) in a forked child. Returns ("ok", value) | ("raise", name, builtin base,
     builtin mro names, message) | ("crash", description)."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(r)
-            faulthandler.disable()          # a crash is reported by the parent, not dumped
-            limit = _vm_size() + CHILD_EXTRA_ADDRESS_SPACE
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-            signal.signal(signal.SIGALRM, signal.SIG_DFL)
-            signal.alarm(CALL_TIMEOUT)
-            try:
-                result = ("ok", fn(*args))
-            except BaseException as e:                         # noqa: B902 - reported
-                result = _exception_outcome(e)
-            try:
-                data = pickle.dumps(result)
-            except BaseException as e:                         # noqa: B902
-                data = pickle.dumps(("raise", "PicklingError", "Exception", (), repr(e)))
-            view = memoryview(data)
-            while view:
-                view = view[os.write(w, view):]
-        finally:
-            os._exit(0)
-    os.close(w)
-    chunks = []
-    deadline = time.monotonic() + CALL_TIMEOUT + 15
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                return ("crash", "no answer (hung)")
-            ready, _, _ = select.select([r], [], [], left)
-            if ready:
-                chunk = os.read(r, 1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-    finally:
-        os.close(r)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        sig = signal.Signals(os.WTERMSIG(status))
-        return ("crash", "hung (alarm after %d s)" % CALL_TIMEOUT if sig == signal.SIGALRM
-                else "killed by %s" % sig.name)
-    if not chunks:
-        return ("crash", "exited with status %d without an answer" % os.WEXITSTATUS(status))
-    return pickle.loads(b"".join(chunks))
+    return run_forked(fn, args, extra_address_space=CHILD_EXTRA_ADDRESS_SPACE,
+                      timeout=CALL_TIMEOUT + 15, describe_exception=_exception_outcome,
+                      prepare_child=_prepare_child)
+
+
+def _prepare_child():
+    faulthandler.disable()          # a crash is reported by the parent, not dumped
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(CALL_TIMEOUT)
 
 
 # ================================================================================================
